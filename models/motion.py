@@ -150,8 +150,10 @@ class Motion:
         return dataclasses.replace(self, fps=self.fps / step, optional=opt, **per)
 
     # ------------------------------------------------------------- validation
-    def validate(self) -> "Motion":
-        """Check shapes, dtypes and value ranges; raise ``DreamActorError`` naming the key."""
+    def validate(self, input: str = "motion") -> "Motion":
+        """Check shapes, dtypes and value ranges; raise ``DreamActorError`` naming the key.
+
+        ``input`` is the node input blamed in the message ('file' when loading)."""
         T, J = self.joints2d.shape[0], self.skeleton.num_joints
         F = self.face2d.shape[1] if self.face2d.ndim == 3 else -1
         expect = {
@@ -162,36 +164,36 @@ class Motion:
         }
         if T < 1:
             raise DreamActorError("the motion has no frames", fix="extract motion from a clip with at least one frame",
-                                  input="motion")
+                                  input=input)
         for k, shape in expect.items():
             got = tuple(getattr(self, k).shape)
             if got != shape:
                 raise DreamActorError(f"motion key '{k}' has shape {got}, expected {shape}",
-                                      fix="re-extract the motion with this version of the pack", input="motion")
+                                      fix="re-extract the motion with this version of the pack", input=input)
         opt_shapes = {"hands3d": (T, 2, NUM_HAND_POINTS, 3), "face3d": (T, F, 3), "face_valid": (T,),
                       "head_valid": (T,), "filled": (T,), "person_box": (T, 4)}
         for k, shape in opt_shapes.items():
             if k in self.optional and tuple(np.shape(self.optional[k])) != shape:
                 raise DreamActorError(f"motion key '{k}' has shape {tuple(np.shape(self.optional[k]))}, expected {shape}",
-                                      fix="re-extract the motion with this version of the pack", input="motion")
+                                      fix="re-extract the motion with this version of the pack", input=input)
         if np.asarray(self.camera).shape != (3, 3):
             raise DreamActorError("motion key 'camera' must be a 3x3 intrinsics matrix",
-                                  fix="re-extract the motion with this version of the pack", input="motion")
+                                  fix="re-extract the motion with this version of the pack", input=input)
         if not (np.isfinite(self.fps) and self.fps > 0):
             raise DreamActorError(f"motion fps {self.fps} is not a positive number",
-                                  fix="set the fps when loading the video", input="motion")
+                                  fix="set the fps when loading the video", input=input)
         W, H = self.image_size
         if W < 1 or H < 1:
-            raise DreamActorError(f"motion image size {W}x{H} is empty", fix="re-extract the motion", input="motion")
+            raise DreamActorError(f"motion image size {W}x{H} is empty", fix="re-extract the motion", input=input)
         for k in ("conf", "hands_conf"):
             a = getattr(self, k)
             if a.size and (np.nanmin(a) < 0 or np.nanmax(a) > 1):
                 raise DreamActorError(f"motion key '{k}' has values outside [0, 1]",
-                                      fix="re-extract the motion with this version of the pack", input="motion")
+                                      fix="re-extract the motion with this version of the pack", input=input)
         for k in ("joints2d", "joints3d", "head_center", "head_radius", "head_rotation"):
             if not np.all(np.isfinite(getattr(self, k))):
                 raise DreamActorError(f"motion key '{k}' contains NaN or infinity",
-                                      fix="re-extract the motion with this version of the pack", input="motion")
+                                      fix="re-extract the motion with this version of the pack", input=input)
         return self
 
     # ------------------------------------------------------------------- I/O
@@ -254,7 +256,7 @@ class Motion:
         optional = {k: np.asarray(v) for k, v in arrays.items() if k not in REQUIRED_KEYS}
         motion = cls(skeleton=skeleton, fps=float(np.asarray(arrays["fps"])), image_size=(W, H),
                      camera=np.asarray(arrays["camera"], np.float64), optional=optional, **kwargs)
-        return motion.validate()
+        return motion.validate(input="file")
 
     @classmethod
     def load(cls, path: str) -> "Motion":

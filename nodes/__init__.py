@@ -1,0 +1,1 @@
+"""Thin V3 node classes: they adapt `models/` to the ComfyUI host, one module per stage."""
