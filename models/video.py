@@ -99,18 +99,36 @@ class LazyVideo:
 # --------------------------------------------------------------------------- files
 @dataclass
 class VideoProbe:
-    """What a file holds, read by demuxing (cheap: no decoding)."""
+    """What a file holds, read by demuxing (cheap: no decoding).
+
+    ``pts`` (n,) int64 are the presentation timestamps of the frames a decoder will
+    output, sorted, in the stream's time base: frame ``i`` has timestamp ``pts[i]``.
+    Indexing frames through it is exact for variable frame rates and edit lists.
+    """
 
     width: int
     height: int
     fps: float
-    num_frames: int
+    pts: np.ndarray
     has_audio: bool
     codec: str
 
+    @property
+    def num_frames(self) -> int:
+        return int(len(self.pts))
+
+
+def _frame_timestamps(container, stream) -> np.ndarray:
+    """Sorted pts of the displayable frames. Packets cut by an edit list (pts before the
+    stream start, or flagged discard) are never shown by the decoder, so they do not count."""
+    start = stream.start_time or 0
+    pts = [p.pts for p in container.demux(stream)
+           if p.size > 0 and p.pts is not None and p.pts >= start and not getattr(p, "is_discard", False)]
+    return np.unique(np.asarray(pts, np.int64))
+
 
 def probe_file(path: str) -> VideoProbe:
-    """Open ``path`` and count its video frames by demuxing. Raises a clear error for
+    """Open ``path`` and index its video frames by demuxing. Raises a clear error for
     missing, unreadable, truncated or frameless files."""
     import av
 
@@ -127,7 +145,7 @@ def probe_file(path: str) -> VideoProbe:
             stream = container.streams.video[0]
             rate = stream.average_rate or stream.guessed_rate or stream.base_rate
             fps = float(rate) if rate else 0.0
-            count = sum(1 for p in container.demux(stream) if p.size > 0)
+            pts = _frame_timestamps(container, stream)
             codec = stream.codec_context.name
             width, height = stream.codec_context.width, stream.codec_context.height
             has_audio = bool(container.streams.audio)
@@ -137,13 +155,13 @@ def probe_file(path: str) -> VideoProbe:
         raise DreamActorError(f"'{name}' cannot be read as a video ({type(e).__name__}: {e})",
                               fix="the file is damaged or not a video; re-export it as mp4 (H.264)",
                               input="video") from None
-    if count == 0:
+    if len(pts) == 0:
         raise DreamActorError(f"'{name}' contains no video frames",
                               fix="the file is empty or truncated; re-export it", input="video")
     if not (fps > 0 and math.isfinite(fps)):
         raise DreamActorError(f"'{name}' does not state its frame rate",
                               fix="set the node's fps input to the clip's real frame rate", input="fps")
-    return VideoProbe(width, height, fps, count, has_audio, codec)
+    return VideoProbe(width, height, fps, pts, has_audio, codec)
 
 
 def select_frames(total: int, src_fps: float, start: int, count: int, every_nth: int,
@@ -190,17 +208,18 @@ class FileVideo(LazyVideo):
         self.indices, self.fps = select_frames(self.info.num_frames, self.info.fps, start, count, every_nth, fps)
         self.num_frames = int(len(self.indices))
         self.width, self.height = self.info.width, self.info.height
-        self._reader = None  # (container, frame iterator, next source index)
+        self._reader = None  # (container, frame iterator) of an open decoder
+        self._next = None  # source index that decoder yields next
 
     def __getstate__(self):  # picklable for ComfyUI's caches: drop the open decoder
         d = dict(self.__dict__)
-        d["_reader"] = None
+        d["_reader"] = d["_next"] = None
         return d
 
     def _close(self):
         if self._reader is not None:
             self._reader[0].close()
-            self._reader = None
+            self._reader = self._next = None
 
     def __del__(self):
         try:
@@ -209,27 +228,20 @@ class FileVideo(LazyVideo):
             pass
 
     def _open_at(self, src_index: int):
-        """Start decoding so that the next frame yielded is source frame ``src_index``."""
+        """Start decoding at the keyframe at or before source frame ``src_index``."""
         import av
 
         self._close()
         container = av.open(self.path)
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
-        frames = container.decode(stream)
-        first = 0
-        if src_index > 0:
-            # Seek to the keyframe before the target and count forward from the
-            # frame's timestamp, so windows late in a long clip start fast.
-            base = float(stream.start_time or 0) * float(stream.time_base)
-            target = base + src_index / self.info.fps
-            container.seek(int(target / float(stream.time_base)), stream=stream, backward=True, any_frame=False)
-            frames = container.decode(stream)
-            first = None
-        self._reader = [container, frames, first, stream]
+        if src_index > 0:  # seeking keeps windows late in a long clip fast
+            container.seek(int(self.info.pts[src_index]), stream=stream, backward=True, any_frame=False)
+        self._reader = (container, container.decode(stream))
 
-    def _next_source(self) -> tuple[int, np.ndarray]:
-        container, frames, idx, stream = self._reader
+    def _next_source(self) -> tuple[int, object]:
+        """The next decoded frame and its source index, found from its timestamp."""
+        container, frames = self._reader
         try:
             frame = next(frames)
         except StopIteration:
@@ -237,18 +249,16 @@ class FileVideo(LazyVideo):
         except Exception as e:
             raise DreamActorError(f"decoding '{os.path.basename(self.path)}' failed ({type(e).__name__}: {e})",
                                   fix="the file is truncated or damaged; re-export it", input="video") from None
-        if idx is None:  # after a seek: recover the index from the timestamp
-            base = float(stream.start_time or 0)
-            idx = int(round((float(frame.pts or 0) - base) * float(stream.time_base) * self.info.fps))
-        self._reader[2] = idx + 1
+        idx = int(np.searchsorted(self.info.pts, frame.pts if frame.pts is not None else -1))
+        self._next = idx + 1
         return idx, frame
 
     def iter_frames(self, start: int = 0, stop: int | None = None) -> Iterator[np.ndarray]:
         start, stop = self._check_range(start, stop)
         wanted = self.indices[start:stop]
         pos = 0
-        if self._reader is None or self._reader[2] is None or self._reader[2] > wanted[0] \
-                or wanted[0] - self._reader[2] > 2 * self.info.fps:
+        if self._reader is None or self._next is None or self._next > wanted[0] \
+                or wanted[0] - self._next > 2 * self.info.fps:
             self._open_at(int(wanted[0]))
         last: tuple[int, np.ndarray] | None = None
         while pos < len(wanted):
@@ -267,9 +277,8 @@ class FileVideo(LazyVideo):
                     input="video") from None
             if src < target:
                 continue
-            if src > target:  # the seek landed late (rare, odd timestamps): restart from 0
+            if src > target:  # the seek landed past the target (odd keyframe index): decode from 0
                 self._open_at(0)
-                self._reader[2] = 0
                 continue
             rgb = frame.to_ndarray(format="rgb24")
             last = (src, rgb)
