@@ -110,12 +110,19 @@ class VideoProbe:
     height: int
     fps: float
     pts: np.ndarray
+    time_base: float
     has_audio: bool
     codec: str
 
     @property
     def num_frames(self) -> int:
         return int(len(self.pts))
+
+    def seconds(self, index: int) -> float:
+        """Time of source frame ``index``; ``index == num_frames`` is the end of the last frame."""
+        if index < self.num_frames:
+            return float(self.pts[index]) * self.time_base
+        return float(self.pts[-1]) * self.time_base + 1.0 / self.fps
 
 
 def _frame_timestamps(container, stream) -> np.ndarray:
@@ -146,6 +153,7 @@ def probe_file(path: str) -> VideoProbe:
             rate = stream.average_rate or stream.guessed_rate or stream.base_rate
             fps = float(rate) if rate else 0.0
             pts = _frame_timestamps(container, stream)
+            time_base = float(stream.time_base)
             codec = stream.codec_context.name
             width, height = stream.codec_context.width, stream.codec_context.height
             has_audio = bool(container.streams.audio)
@@ -161,7 +169,7 @@ def probe_file(path: str) -> VideoProbe:
     if not (fps > 0 and math.isfinite(fps)):
         raise DreamActorError(f"'{name}' does not state its frame rate",
                               fix="set the node's fps input to the clip's real frame rate", input="fps")
-    return VideoProbe(width, height, fps, pts, has_audio, codec)
+    return VideoProbe(width, height, fps, pts, time_base, has_audio, codec)
 
 
 def select_frames(total: int, src_fps: float, start: int, count: int, every_nth: int,
@@ -289,8 +297,8 @@ class FileVideo(LazyVideo):
         """The audio under the selected frame range, or None when the file has none."""
         if not self.info.has_audio:
             return None
-        t0 = self.indices[0] / self.info.fps
-        t1 = (self.indices[-1] + 1) / self.info.fps
+        t0 = self.info.seconds(int(self.indices[0]))
+        t1 = self.info.seconds(int(self.indices[-1]) + 1)
         return decode_audio(self.path, t0, t1)
 
 

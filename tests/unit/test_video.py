@@ -58,14 +58,14 @@ def test_select_frames_errors_name_the_input(args, needle):
 
 
 def test_audio_is_cut_to_the_range(media):
-    v = FileVideo(media("face_noface.mov"), start=40, count=80)  # the clip with a loud soundtrack
+    v = FileVideo(media("single_face.mp4"), start=12, count=48)  # the clip whose audio covers the video
     a = v.audio()
     assert a.sample_rate == 44100 and a.waveform.shape[0] == 2
-    assert abs(a.duration - 80 / v.info.fps) < 0.03
-    whole = decode_audio(media("face_noface.mov"), 0.0, 1e9)
-    begin = int(round(40 / v.info.fps * 44100))
+    assert abs(a.duration - (v.info.seconds(60) - v.info.seconds(12))) < 0.01
+    whole = decode_audio(media("single_face.mp4"), 0.0, 1e9)
+    begin = int(round(v.info.seconds(12) * 44100))
     np.testing.assert_array_equal(a.waveform[:, :1000], whole.waveform[:, begin:begin + 1000])
-    assert np.abs(a.waveform).max() > 0.1  # real sound, not silence
+    assert np.abs(a.waveform).max() > 0.005  # real sound, not silence
 
 
 def test_file_video_is_picklable_and_lazy(media):
