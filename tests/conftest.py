@@ -28,3 +28,22 @@ def artifacts_dir():
     """Folder for files a test keeps for people to look at (screenshots, renders)."""
     os.makedirs(ARTIFACTS, exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def server():
+    """A real ComfyUI server with the pack loaded, shared by host and browser tests."""
+    from comfy_server import ComfyServer
+
+    srv = ComfyServer()
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="session")
+def put_media(server, media):
+    """Callable: put_media('demo.mp4') copies the real file into the server's input folder."""
+    def put(name: str, as_name: str | None = None) -> str:
+        return server.put_input(media(name), as_name)
+    return put

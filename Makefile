@@ -1,0 +1,37 @@
+# ComfyUI-DreamActor: every target does its own set-up on a fresh machine.
+PY      := .venv/bin/python
+PORT    ?= 8188
+STAMP   := .host/.setup-done
+
+.PHONY: setup serve test test-unit test-host test-browser test-js demo bench clean
+
+$(STAMP): scripts/setup.sh constraints.txt requirements.txt requirements-dev.txt tests/browser/package.json
+	bash scripts/setup.sh
+
+setup: $(STAMP)  ## venv (torch pinned), ComfyUI 0.3.75 host, pack linked, chromium + playwright-core
+
+serve: $(STAMP)  ## real ComfyUI on 127.0.0.1:$(PORT) with the pack, foreground
+	PORT=$(PORT) $(PY) scripts/comfy_server.py
+
+test: $(STAMP)  ## all tests: unit, JS, host (real server), browser (real frontend)
+	$(PY) scripts/fetch_media.py > /dev/null
+	$(PY) -m pytest tests -q -ra
+	@if ls tests/js/*.test.mjs >/dev/null 2>&1; then node --test tests/js/; fi
+
+test-unit: $(STAMP)
+	$(PY) -m pytest tests/unit -q -ra
+
+test-host: $(STAMP)
+	$(PY) -m pytest tests/host -q -ra
+
+test-browser: $(STAMP)
+	$(PY) -m pytest tests/browser -q -ra
+
+demo: $(STAMP)  ## the main job on real sample media through the server's HTTP API
+	$(PY) scripts/demo.py
+
+bench: $(STAMP)  ## benchmarks: print figures and ratios measured side by side
+	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+clean:  ## remove the host, the venv and caches (media is re-fetched on demand)
+	rm -rf .venv .host .cache tests/artifacts tests/browser/node_modules
