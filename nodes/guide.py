@@ -1,0 +1,81 @@
+"""Guide rendering: DA_MOTION -> guide pictures (IMAGE), a lazy guide video, POSE_KEYPOINT."""
+from __future__ import annotations
+
+import numpy as np
+from comfy_api.latest import io, ui
+
+from ..models.guide_video import GuideVideo
+from ..models.pose_keypoint import to_pose_keypoint
+from ..models.render import STYLES
+from ..models.render_fit import FITS
+from .host import Progress, node_errors
+from .types import CATEGORY, Motion, PoseKeypoint, Video, frames_to_image
+
+# An IMAGE batch is float32 in RAM: above this the IMAGE output keeps the first frame
+# only (the lazy 'video' output streams any length).
+IMAGE_BUDGET_BYTES = 4 << 30
+
+
+class RenderGuide(io.ComfyNode):
+    @classmethod
+    def define_schema(cls):
+        return io.Schema(
+            node_id="DreamActorRenderGuide",
+            display_name="DreamActor Render Guide",
+            category=CATEGORY,
+            description="Draws a motion as guide frames: 'dreamactor' (3D skeleton far-to-near with depth "
+                        "shading + a head sphere showing its orientation) or 'wan-animate' (the 2D body + hands "
+                        "picture Wan2.2-Animate was trained on). Frames are drawn on demand.",
+            inputs=[
+                Motion.Input("motion", tooltip="The motion to draw (from Skeleton Extract, Head Sphere Fit or "
+                                               "Bone Retarget)."),
+                io.Combo.Input("style", options=list(STYLES), default="dreamactor",
+                               tooltip="dreamactor: 3D skeleton + head sphere. wan-animate: the pose picture "
+                                       "the Wan2.2-Animate weights expect."),
+                io.Int.Input("width", default=832, min=16, max=4096, step=16, tooltip="Guide width in pixels."),
+                io.Int.Input("height", default=480, min=16, max=4096, step=16, tooltip="Guide height in pixels."),
+                io.Combo.Input("fit", options=list(FITS), default="contain",
+                               tooltip="How the source frame is placed: contain = letterbox (keeps aspect), "
+                                       "cover = fill and crop, stretch = fill and distort."),
+                io.Int.Input("start_frame", default=0, min=0, max=10_000_000, tooltip="First motion frame to draw."),
+                io.Int.Input("frame_count", default=0, min=0, max=10_000_000,
+                             tooltip="How many frames to draw (0 = to the end)."),
+                Video.Input("background", optional=True,
+                            tooltip="Optional: the clip the motion came from, to draw the guide over it "
+                                    "(a check of the extraction)."),
+                io.Float.Input("background_dim", default=0.5, min=0.0, max=1.0, step=0.05,
+                               tooltip="How much to darken the background under the guide (0 = not at all)."),
+            ],
+            outputs=[
+                io.Image.Output(display_name="guide", tooltip="The guide frames as IMAGE (first frame only when "
+                                                              "the whole range would not fit in RAM)."),
+                Video.Output(display_name="video", tooltip="The guide as a lazy video: any length, streamed."),
+                PoseKeypoint.Output(display_name="pose_keypoint",
+                                    tooltip="OpenPose JSON frames (comfyui_controlnet_aux POSE_KEYPOINT)."),
+            ],
+        )
+
+    @classmethod
+    def execute(cls, motion, style, width, height, fit, start_frame, frame_count, background_dim,
+                background=None) -> io.NodeOutput:
+        with node_errors("DreamActorRenderGuide"):
+            guide = GuideVideo(motion, width, height, style, fit, start_frame, frame_count, background,
+                               background_dim, audio=background.audio() if background is not None else None)
+            n = guide.num_frames
+            fits = n * height * width * 3 * 4 <= IMAGE_BUDGET_BYTES
+            progress = Progress(n if fits else 1)
+            frames = []
+            for i, f in enumerate(guide.iter_frames(0, n if fits else 1), 1):
+                frames.append(f)
+                progress(i)
+            images = frames_to_image(np.stack(frames))
+            keypoints = to_pose_keypoint(motion, start_frame, start_frame + n, width, height, fit)
+        info = f"{n} guide frames, {width}x{height}, {style}"
+        if not fits:
+            info += (f"; IMAGE output holds the first frame only ({n} frames would need "
+                     f"{n * height * width * 12 / 2**30:.1f} GB): use the 'video' output to stream them")
+        preview = ui.PreviewImage(images[: min(len(images), 1)], cls=cls)
+        return io.NodeOutput(images, guide, keypoints, ui={**preview.as_dict(), "text": [info]})
+
+
+NODES = [RenderGuide]
