@@ -4,10 +4,10 @@ from __future__ import annotations
 from comfy_api.latest import ComfyExtension, io
 from typing_extensions import override
 
-from . import guide, motion_io, video_io
+from . import guidance, guide, motion_io, video_io
 
 
 class DreamActorExtension(ComfyExtension):
     @override
     async def get_node_list(self) -> list[type[io.ComfyNode]]:
-        return [*video_io.NODES, *motion_io.NODES, *guide.NODES]
+        return [*video_io.NODES, *motion_io.NODES, *guidance.NODES, *guide.NODES]
