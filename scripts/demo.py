@@ -33,16 +33,20 @@ def guidance_prompt(clip: str, frames: int, available: set[str]) -> tuple[dict, 
                  "inputs": {"video": clip, "start_frame": 0, "frame_count": frames, "every_nth": 1, "fps": 0.0}},
     }
     if {"DreamActorSkeletonExtract", "DreamActorRenderGuide"} <= available:
-        prompt["skeleton"] = {"class_type": "DreamActorSkeletonExtract", "inputs": {"video": ["load", 0]}}
+        prompt["skeleton"] = {"class_type": "DreamActorSkeletonExtract",
+                              "inputs": {"video": ["load", 0], "person": 0, "hands": True, "face": True,
+                                         "smooth": True, "min_cutoff": 1.0, "beta": 1.0, "fill_gaps": 8}}
         motion = ["skeleton", 0]
         if "DreamActorHeadSphereFit" in available:
-            prompt["head"] = {"class_type": "DreamActorHeadSphereFit", "inputs": {"motion": motion}}
+            prompt["head"] = {"class_type": "DreamActorHeadSphereFit",
+                              "inputs": {"motion": motion, "smoothing": 1.5, "max_hold": 12}}
             motion = ["head", 0]
         prompt["guide"] = {"class_type": "DreamActorRenderGuide",
                            "inputs": {"motion": motion, "style": "dreamactor", "width": 832, "height": 480,
-                                      "overlay_video": ["load", 0]}}
+                                      "fit": "contain", "start_frame": 0, "frame_count": 0,
+                                      "background": ["load", 0], "background_dim": 0.5}}
         prompt["save"] = {"class_type": "DreamActorSaveVideo",
-                          "inputs": {"images": ["guide", 0], "audio": ["load", 2], "fps": ["load", 3],
+                          "inputs": {"video": ["guide", 1], "fps": 24.0,
                                      "filename_prefix": "DreamActor/demo_guidance", "crf": 19}}
     else:
         prompt["save"] = {"class_type": "DreamActorSaveVideo",
