@@ -107,3 +107,34 @@ def test_video_and_image_together_is_a_clear_error(server, put_media, media):
     with pytest.raises(PromptError) as e:
         server.run(prompt)
     assert "exactly one of 'video' and 'image'" in str(e.value)
+
+
+def test_photo_without_anyone_is_a_clear_error(server, media):
+    from PIL import Image
+
+    from models.video import FileVideo
+    frame = FileVideo(media("no_face.mp4"), start=40, count=1).frame(0)
+    Image.fromarray(frame).save(os.path.join(server.input_dir(), "nobody.png"))
+    prompt = {"img": {"class_type": "LoadImage", "inputs": {"image": "nobody.png"}},
+              "skel": {"class_type": "DreamActorSkeletonExtract", "inputs": {"image": ["img", 0], **EXTRACT}},
+              "keep": {"class_type": "DreamActorSaveMotion",
+                       "inputs": {"motion": ["skel", 0], "filename_prefix": "tests/nobody"}}}
+    with pytest.raises(PromptError) as e:
+        server.run(prompt)
+    assert "DreamActorSkeletonExtract" in str(e.value) and "Fix:" in str(e.value)
+
+
+def test_face_crops_need_a_face(server, media):
+    """A body seen from far with the face not extracted: Face Encode says what to do."""
+    clip = server.put_input(media("single_face.mp4"))
+    prompt = {"load": _load(clip, 0, 4),
+              "skel": {"class_type": "DreamActorSkeletonExtract",
+                       "inputs": {"video": ["load", 0], **{**EXTRACT, "face": False}}},
+              "face": {"class_type": "DreamActorFaceEncode",
+                       "inputs": {"video": ["load", 0], "motion": ["skel", 0], "size": 128, "scale": 1.2,
+                                  "smoothing": 2.0}},
+              "show": {"class_type": "PreviewImage", "inputs": {"images": ["face", 1]}}}
+    with pytest.raises(PromptError) as e:
+        server.run(prompt)
+    text = str(e.value)
+    assert "DreamActorFaceEncode" in text and "face" in text and "Fix:" in text, text
