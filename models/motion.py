@@ -135,15 +135,21 @@ class Motion:
                 opt[k] = v
         return dataclasses.replace(self, optional=opt, **direct)
 
+    def check_range(self, start: int = 0, stop: int | None = None) -> tuple[int, int]:
+        """``(start, stop)`` as ints (stop None = the end); a clear error when outside the motion."""
+        T = self.num_frames
+        start, stop = int(start), (T if stop is None else int(stop))
+        if not (0 <= start < stop <= T):
+            raise DreamActorError(f"frame range {start}:{stop} is outside the motion's {T} frames",
+                                  fix=f"choose start in 0..{T - 1} and an end at most {T}", input="frame range")
+        return start, stop
+
     def slice(self, start: int = 0, stop: int | None = None, step: int = 1) -> "Motion":
         """Frames ``start:stop:step`` (fps divided by ``step``)."""
-        T = self.num_frames
-        stop = T if stop is None else stop
-        if not (0 <= start < max(T, 1)) or stop > T or stop <= start or step < 1:
-            raise DreamActorError(
-                f"frame range {start}:{stop}:{step} is outside the motion's {T} frames",
-                fix=f"choose start in 0..{T - 1} and an end at most {T}",
-                input="frame range")
+        start, stop = self.check_range(start, stop)
+        if step < 1:
+            raise DreamActorError(f"frame step {step} must be at least 1", fix="use a step of 1 or more",
+                                  input="frame range")
         sl = np.s_[start:stop:step]
         per = {k: getattr(self, k)[sl] for k in PER_FRAME}
         opt = {k: (v[sl] if k in OPTIONAL_PER_FRAME else v) for k, v in self.optional.items()}

@@ -135,12 +135,7 @@ def to_pose_keypoint(motion: Motion, start: int = 0, stop: int | None = None, wi
     size; left out, it is the motion's own ``image_size`` and the points are the
     motion's ``joints2d`` unchanged.
     """
-    T = motion.num_frames
-    stop = T if stop is None else int(stop)
-    start = int(start)
-    if not (0 <= start < stop <= T):
-        raise DreamActorError(f"frame range {start}:{stop} is outside the motion's {T} frames",
-                              fix=f"choose start in 0..{T - 1} and an end at most {T}", input="frame range")
+    start, stop = motion.check_range(start, stop)
     W, H = (motion.image_size if width is None or height is None else (width, height))
     placement = fit_frame(motion.image_size, W, H, fit)
     return [pose_keypoint_frame(motion, t, placement, threshold) for t in range(start, stop)]

@@ -58,12 +58,7 @@ def render_frames(motion: Motion, start: int = 0, stop: int | None = None, width
     Arguments are checked before the first frame is drawn; nothing is kept
     between frames, so memory does not grow with the window.
     """
-    T = motion.num_frames
-    stop = T if stop is None else int(stop)
-    start = int(start)
-    if not (0 <= start < stop <= T):
-        raise DreamActorError(f"frame range {start}:{stop} is outside the motion's {T} frames",
-                              fix=f"choose start in 0..{T - 1} and an end at most {T}", input="frame range")
+    start, stop = motion.check_range(start, stop)
     draw, thr = _renderer(style, threshold)
     placement: FrameFit = fit_frame(motion.image_size, width, height, fit)
 
