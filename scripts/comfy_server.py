@@ -39,19 +39,44 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def command(port: int, base: str = BASE) -> list[str]:
-    """The command line that runs ComfyUI on loopback with the pack (HOST-NOTES pitfall 6)."""
-    return [PYTHON, os.path.join(COMFY, "main.py"), "--cpu", "--listen", "127.0.0.1", "--port", str(port),
-            "--base-directory", base, "--database-url", "sqlite:///:memory:", "--disable-auto-launch"]
+def command(port: int, base: str = BASE, extra_config: str | None = None) -> list[str]:
+    """The command line that runs ComfyUI on loopback with the pack (HOST-NOTES pitfall 6);
+    ``extra_config``: an extra_model_paths YAML (used for extra custom node folders)."""
+    cmd = [PYTHON, os.path.join(COMFY, "main.py"), "--cpu", "--listen", "127.0.0.1", "--port", str(port),
+           "--base-directory", base, "--database-url", "sqlite:///:memory:", "--disable-auto-launch"]
+    if extra_config:
+        cmd += ["--extra-model-paths-config", extra_config]
+    return cmd
+
+
+def link_extra_nodes(folder: str, packs: list[str]) -> str:
+    """Link each custom node folder in ``packs`` into ``folder`` and write an
+    extra_model_paths YAML that makes ComfyUI load them too; returns the YAML's path.
+    Only the server started with it sees them: the base directory is left alone."""
+    os.makedirs(folder, exist_ok=True)
+    for pack in packs:
+        link = os.path.join(folder, os.path.basename(os.path.normpath(pack)))
+        if os.path.lexists(link):
+            os.unlink(link)
+        os.symlink(os.path.abspath(pack), link)
+    path = os.path.join(folder, "extra_nodes.yaml")
+    with open(path, "w") as f:
+        f.write(f"dreamactor_extra_nodes:\n  custom_nodes: {json.dumps(os.path.abspath(folder))}\n")
+    return path
 
 
 class ComfyServer:
-    def __init__(self, port: int | None = None, base: str = BASE, log_path: str | None = None):
+    def __init__(self, port: int | None = None, base: str = BASE, log_path: str | None = None,
+                 extra_nodes: list[str] | None = None):
+        """``extra_nodes``: more custom node folders to load beside the ones in ``base``
+        (e.g. tests/test_nodes_pack); none by default."""
         self.port = port or free_port()
         self.base = base
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path or os.path.join(HOST, f"server-{self.port}.log")
         self.proc: subprocess.Popen | None = None
+        self.extra_nodes = list(extra_nodes or [])
+        self.extra_folder = os.path.join(HOST, f"extra_nodes-{self.port}") if self.extra_nodes else None
 
     # ---------------------------------------------------------------- lifecycle
     def start(self, timeout: float = 180.0) -> "ComfyServer":
@@ -59,7 +84,8 @@ class ComfyServer:
             raise RuntimeError("ComfyUI is not set up: run `make setup` first")
         self._log = open(self.log_path, "w")
         env = dict(os.environ, PYTHONUNBUFFERED="1")
-        self.proc = subprocess.Popen(command(self.port, self.base), cwd=COMFY, stdout=self._log,
+        extra = link_extra_nodes(self.extra_folder, self.extra_nodes) if self.extra_nodes else None
+        self.proc = subprocess.Popen(command(self.port, self.base, extra), cwd=COMFY, stdout=self._log,
                                      stderr=subprocess.STDOUT, env=env)
         deadline = time.time() + timeout
         while time.time() < deadline:
@@ -80,6 +106,8 @@ class ComfyServer:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
         self.proc = None
+        if self.extra_folder and os.path.isdir(self.extra_folder):
+            shutil.rmtree(self.extra_folder)  # links and the YAML only
 
     def __enter__(self):
         return self.start()
@@ -151,6 +179,11 @@ class ComfyServer:
         if not os.path.exists(dst) or os.path.getsize(dst) != os.path.getsize(path):
             shutil.copyfile(path, dst)
         return name
+
+    def saved_motion_path(self, entry: dict, node: str) -> str:
+        """The .motion.npz a DreamActorSaveMotion node wrote (from its report 'saved X [output]: ...')."""
+        text = entry["outputs"][node]["text"][0]
+        return os.path.join(self.output_dir(), text.split("saved ", 1)[1].split(" [output]", 1)[0])
 
     def output_path(self, result: dict) -> str:
         """Path of a file from a history 'images' entry ({'filename', 'subfolder', 'type'})."""

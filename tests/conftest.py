@@ -47,3 +47,4 @@ def put_media(server, media):
     def put(name: str, as_name: str | None = None) -> str:
         return server.put_input(media(name), as_name)
     return put
+

@@ -50,8 +50,7 @@ def test_clip_to_head_sphere_guide_and_face_crops(server, put_media):
         frames = [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
         assert len(frames) == 24 and frames[0].shape == (192, 320, 3)
         assert c.streams.audio, "the clip's audio should travel with the guide video"
-    motion = Motion.load(out["keep"]["text"][0].split("saved ")[1].split(" [output]")[0].join(
-        [server.output_dir() + "/", ""]))
+    motion = Motion.load(server.saved_motion_path(entry, "keep"))
     assert motion.valid.all() and (motion.head_radius > 0).all()
     assert len(out["crops"]["images"]) == 8
 

@@ -37,8 +37,7 @@ def test_motion_roundtrip_through_the_server(server):
     entry = server.run(_roundtrip("sample.motion.npz"))
     text = entry["outputs"]["2"]["text"][0]
     assert "12 frames" in text and "head sphere" in text
-    saved = sorted(p for p in os.listdir(os.path.join(server.output_dir(), "tests")) if p.endswith(".motion.npz"))
-    back = Motion.load(os.path.join(server.output_dir(), "tests", saved[-1]))
+    back = Motion.load(server.saved_motion_path(entry, "2"))
     a, b = original.to_arrays(), back.to_arrays()
     assert set(a) == set(b)
     for k in a:
