@@ -565,6 +565,8 @@ def plant_feet(root: np.ndarray, dirs: np.ndarray, lengths: np.ndarray, skeleton
     lower = np.zeros(T)
     for s, (hip, knee, ankle) in enumerate(legs):
         t = np.flatnonzero(ik_weight[:, s] > 0)
+        if t.size == 0:  # this foot is never planted
+            continue
         reach = lengths[knee] + lengths[ankle]
         # planted frames must be met exactly: within the soft zone's start
         reach_t = np.where(contacts[t, s], reach * (1 - SOFT_IK), reach)
@@ -580,6 +582,8 @@ def plant_feet(root: np.ndarray, dirs: np.ndarray, lengths: np.ndarray, skeleton
     facing = np.cross(up, joints[:, skeleton["right_hip"]] - joints[:, skeleton["left_hip"]])
     for s, (hip, knee, ankle) in enumerate(legs):
         t = np.flatnonzero(ik_weight[:, s] > 0)
+        if t.size == 0:
+            continue
         a, b = lengths[knee], lengths[ankle]
         out_of_reach = np.linalg.norm(want[t, s] - joints[t, hip], axis=-1) > (a + b) * (1 - SOFT_IK) + 1e-9
         report.unreachable_frames += int(np.sum(out_of_reach & contacts[t, s]))
@@ -590,6 +594,8 @@ def plant_feet(root: np.ndarray, dirs: np.ndarray, lengths: np.ndarray, skeleton
         dirs[t, ankle] = (new_ankle - new_knee) / b
 
     for s, side in enumerate(("left", "right")):  # hold the foot's orientation while planted
+        if not contacts[:, s].any():  # one foot planted, the other never (a kick, a one-leg stand)
+            continue
         w, owner = _lock_weights(contacts[:, s], valid, ease)
         t = np.flatnonzero(owner >= 0)
         for bone in _foot_points(skeleton, side)[1:]:

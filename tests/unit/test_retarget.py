@@ -650,3 +650,17 @@ def test_real_clip_drives_a_real_photo(real_motions, preset):
     t0 = int(np.flatnonzero(v)[0])
     np.testing.assert_allclose(m.joints2d[t0, IDX["head"]], photo.joints2d[0, IDX["head"]], atol=1.0)
     np.testing.assert_allclose(project(m.joints3d[v], m.camera), m.joints2d[v], atol=0.1)
+
+
+def test_one_foot_planted_the_other_never(reference):
+    """Only one foot ever planted (a kick, a one-leg stand): that foot is planted and the
+    other left alone, with every bone length exact."""
+    walk_motion, _ = _walk(T=45, fps=30.0)
+    joints = walk_motion.joints3d.copy()
+    lift = 0.3 + 0.05 * np.sin(np.arange(len(joints)) / 2.0)  # y is down: the right foot stays up, moving
+    for name, share in (("right_knee", 0.5), ("right_ankle", 1.0), ("right_foot", 1.0), ("right_heel", 1.0)):
+        joints[:, IDX[name], 1] -= share * lift
+    driver = _motion_from_joints(joints, fps=30.0)
+    res = retarget_details(driver, reference, EDITS)
+    assert res.contacts[:, 0].any() and not res.contacts[:, 1].any()
+    assert _max_rel_length_error(res.motion, _target(reference)) < 1e-4
