@@ -5,9 +5,10 @@ from comfy_api.latest import ComfyExtension, io
 from typing_extensions import override
 
 from . import guidance, guide, motion_io, video_io
+from . import retarget  # DreamActorBoneRetarget (+ its /dreamactor/retarget_preview route)
 
 
 class DreamActorExtension(ComfyExtension):
     @override
     async def get_node_list(self) -> list[type[io.ComfyNode]]:
-        return [*video_io.NODES, *motion_io.NODES, *guidance.NODES, *guide.NODES]
+        return [*video_io.NODES, *motion_io.NODES, *guidance.NODES, *guide.NODES, *retarget.NODES]

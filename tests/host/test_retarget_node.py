@@ -1,0 +1,297 @@
+"""DreamActorBoneRetarget on a real server: real extractions in, guides in both styles out,
+bone edits reaching the saved motion, clear errors, and the editor's preview route."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+import urllib.error
+import urllib.parse
+import urllib.request
+
+import av
+import numpy as np
+import pytest
+
+from comfy_server import PromptError
+from models.motion import Motion
+from models.skeleton import BODY
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "unit"))
+from motion_fixtures import person_motion  # noqa: E402
+
+pytestmark = pytest.mark.host
+
+EXTRACT = {"person": 0, "hands": True, "face": True, "smooth": True, "min_cutoff": 1.0, "beta": 1.0,
+           "fill_gaps": 8}
+FRAMES = 30
+FOREARM = "left_wrist"  # the bone elbow -> wrist is named after its child joint
+ROUTE = "/dreamactor/retarget_preview"
+
+
+def retarget_inputs(driving, reference, edits=None, **kw):
+    inputs = {"driving": driving, "reference": reference, "framing": "match reference", "scale": 1.0, "dx": 0.0,
+              "dy": 0.0, "plant_feet": True}
+    if edits is not None:
+        inputs["bone_edits"] = json.dumps(edits)
+    else:
+        inputs["bone_edits"] = json.dumps({"version": 1, "preset": "match reference", "scales": {}, "link_lr": True})
+    inputs.update(kw)
+    return {"class_type": "DreamActorBoneRetarget", "inputs": inputs}
+
+
+def _save_motion(src, prefix):
+    return {"class_type": "DreamActorSaveMotion", "inputs": {"motion": src, "filename_prefix": prefix}}
+
+
+def _saved_path(server, text: str) -> str:
+    rel = re.search(r"saved (.+?) \[output\]", text).group(1)
+    return os.path.join(server.output_dir(), rel)
+
+
+@pytest.fixture(scope="module")
+def chain(server, put_media, media):
+    """demo.mp4 frames 0-29 drive astronaut.png: unedited and with a longer forearm, guides in both styles."""
+    clip = put_media("demo.mp4")
+    photo = server.put_input(media("astronaut.png"))
+    prompt = {
+        "load": {"class_type": "DreamActorLoadVideo",
+                 "inputs": {"video": clip, "start_frame": 0, "frame_count": FRAMES, "every_nth": 1, "fps": 0.0}},
+        "skel_d": {"class_type": "DreamActorSkeletonExtract", "inputs": {"video": ["load", 0], **EXTRACT}},
+        "head_d": {"class_type": "DreamActorHeadSphereFit",
+                   "inputs": {"motion": ["skel_d", 0], "smoothing": 1.5, "max_hold": 12}},
+        "img": {"class_type": "LoadImage", "inputs": {"image": photo}},
+        "skel_r": {"class_type": "DreamActorSkeletonExtract", "inputs": {"image": ["img", 0], **EXTRACT}},
+        "head_r": {"class_type": "DreamActorHeadSphereFit",
+                   "inputs": {"motion": ["skel_r", 0], "smoothing": 1.5, "max_hold": 12}},
+        "rt": retarget_inputs(["head_d", 0], ["head_r", 0], reference_image=["img", 0]),
+        "rt_arm": retarget_inputs(["head_d", 0], ["head_r", 0], {"version": 1, "preset": "match reference",
+                                                                 "scales": {FOREARM: 1.5}, "link_lr": True}),
+        "keep": _save_motion(["rt", 0], "tests/retarget"),
+        "keep_arm": _save_motion(["rt_arm", 0], "tests/retarget_arm"),
+        "keep_ref": _save_motion(["head_r", 0], "tests/retarget_ref"),
+    }
+    for style in ("dreamactor", "wan-animate"):
+        prompt[f"g_{style}"] = {"class_type": "DreamActorRenderGuide",
+                                "inputs": {"motion": ["rt", 0], "style": style, "width": 256, "height": 256,
+                                           "fit": "contain", "start_frame": 0, "frame_count": 0,
+                                           "background_dim": 0.5}}
+        prompt[f"s_{style}"] = {"class_type": "DreamActorSaveVideo",
+                                "inputs": {"video": [f"g_{style}", 1], "fps": 30.0,
+                                           "filename_prefix": f"tests/retarget_{style}", "crf": 18}}
+    entry = server.run(prompt, timeout=600)
+    out = entry["outputs"]
+    motions = {k: Motion.load(_saved_path(server, out[k]["text"][0])) for k in ("keep", "keep_arm", "keep_ref")}
+    return out, motions
+
+
+def test_real_retarget_reaches_the_guides_in_both_styles(server, chain):
+    out, motions = chain
+    text = out["rt"]["text"][0]
+    assert f"{FRAMES} frames" in text and "preset 'match reference'" in text, text
+    assert "portrait reference: head anchored" in text, text  # astronaut.png shows no legs
+    m, ref = motions["keep"], motions["keep_ref"]
+    assert m.num_frames == FRAMES and m.valid.sum() >= FRAMES - 2
+    assert m.image_size == ref.image_size == (512, 512)
+    for style in ("dreamactor", "wan-animate"):
+        assert f"{FRAMES} guide frames" in out[f"g_{style}"]["text"][0]
+        with av.open(server.output_path(out[f"s_{style}"]["images"][0])) as c:
+            frames = np.stack([f.to_ndarray(format="rgb24") for f in c.decode(video=0)])
+        assert frames.shape == (FRAMES, 256, 256, 3), (style, frames.shape)
+        lit = frames.reshape(FRAMES, -1).max(1) > 64
+        assert lit[m.valid].all(), f"{style}: a frame with a person drew nothing"
+
+
+def test_a_bone_edit_changes_that_bone_in_the_saved_motion(chain):
+    _, motions = chain
+    a, b = motions["keep"], motions["keep_arm"]
+    v = a.valid & b.valid
+    par = np.asarray(BODY.parents)
+
+    def length(m, name):
+        j = BODY[name]
+        return np.linalg.norm(m.joints3d[v, j].astype(np.float64) - m.joints3d[v, par[j]], axis=-1)
+
+    for bone in (FOREARM, "right_wrist"):  # link_lr: the mirror follows
+        ratio = length(b, bone) / length(a, bone)
+        np.testing.assert_allclose(ratio, 1.5, rtol=1e-4, err_msg=bone)
+    for bone in ("left_elbow", "right_elbow", "spine3", "neck", "head", "left_knee"):
+        np.testing.assert_allclose(length(b, bone), length(a, bone), rtol=1e-4, err_msg=bone)
+    # visible in the picture too: the wrists moved, the shoulders did not
+    j2a, j2b = a.joints2d[v], b.joints2d[v]
+    assert np.abs(j2a[:, BODY["left_shoulder"]] - j2b[:, BODY["left_shoulder"]]).max() < 1e-3
+    assert np.linalg.norm(j2a[:, BODY[FOREARM]] - j2b[:, BODY[FOREARM]], axis=-1).max() > 3.0
+
+
+# --------------------------------------------------------------------------- errors
+@pytest.fixture(scope="module")
+def small_motions(server):
+    """A short standing motion and a reference with nobody in it, as .motion.npz in input/."""
+    person_motion(num_frames=4, image_size=(640, 480)).save(os.path.join(server.input_dir(), "rt_standing.motion.npz"))
+    nobody = person_motion(num_frames=1, image_size=(512, 512))
+    nobody.valid[:] = False
+    nobody.conf[:] = 0.0
+    nobody.save(os.path.join(server.input_dir(), "rt_nobody.motion.npz"))
+    return "rt_standing.motion.npz", "rt_nobody.motion.npz"
+
+
+def _small_prompt(driving_file, reference_file, edits=None, **kw):
+    return {
+        "d": {"class_type": "DreamActorLoadMotion", "inputs": {"file": driving_file}},
+        "r": {"class_type": "DreamActorLoadMotion", "inputs": {"file": reference_file}},
+        "rt": retarget_inputs(["d", 0], ["r", 0], edits, **kw),
+        "keep": _save_motion(["rt", 0], "tests/retarget_small"),
+    }
+
+
+def _error_text(e: PromptError) -> str:
+    return str(e) + json.dumps(e.details)
+
+
+def test_reference_photo_with_nobody_is_a_clear_error(server, media, small_motions):
+    from PIL import Image
+
+    from models.video import FileVideo
+    frame = FileVideo(media("no_face.mp4"), start=40, count=1).frame(0)
+    Image.fromarray(frame).save(os.path.join(server.input_dir(), "rt_nobody.png"))
+    prompt = {
+        "d": {"class_type": "DreamActorLoadMotion", "inputs": {"file": small_motions[0]}},
+        "img": {"class_type": "LoadImage", "inputs": {"image": "rt_nobody.png"}},
+        "skel": {"class_type": "DreamActorSkeletonExtract", "inputs": {"image": ["img", 0], **EXTRACT}},
+        "rt": retarget_inputs(["d", 0], ["skel", 0], reference_image=["img", 0]),
+        "keep": _save_motion(["rt", 0], "tests/retarget_nobody"),
+    }
+    with pytest.raises(PromptError) as e:
+        server.run(prompt, timeout=300)
+    text = str(e.value)
+    assert "DreamActorSkeletonExtract" in text and "Fix:" in text, text
+
+
+def test_reference_motion_without_a_person_is_a_clear_error(server, small_motions):
+    with pytest.raises(PromptError) as e:
+        server.run(_small_prompt(*small_motions))
+    text = str(e.value)
+    assert "[DreamActorBoneRetarget, input 'reference']" in text and "no valid person" in text, text
+    assert "Fix:" in text
+
+
+def test_small_motion_runs(server, small_motions):
+    out = server.run(_small_prompt(small_motions[0], small_motions[0]))["outputs"]
+    assert "4 frames" in out["rt"]["text"][0]
+    assert re.fullmatch(r"retarget_rt_[0-9a-f]{12}", out["rt"]["dreamactor_retarget"][0]["name"])
+
+
+@pytest.mark.parametrize("edits, words", [
+    ({"version": 1, "scales": {"left_tail": 1.2}}, ["unknown bone 'left_tail'", "left_wrist"]),
+    ({"version": 1, "scales": {FOREARM: 9.0}}, [f"'{FOREARM}'", "valid range [0.25, 4.0]"]),
+    ({"version": 1, "preset": "superhero"}, ["unknown preset 'superhero'", "heroic"]),
+], ids=["unknown bone", "bone scale", "preset"])
+def test_bad_bone_edits_are_clear_errors(server, small_motions, edits, words):
+    with pytest.raises(PromptError) as e:
+        server.run(_small_prompt(small_motions[0], small_motions[0], edits))
+    text = _error_text(e.value)
+    assert "[DreamActorBoneRetarget, input 'bone_edits']" in text and "Fix:" in text, text
+    for w in words:
+        assert w in text, (w, text)
+
+
+@pytest.mark.parametrize("key, value", [("scale", 50.0), ("scale", 0.0), ("dx", 3.0)])
+def test_framing_out_of_range_is_a_clear_error(server, small_motions, key, value):
+    with pytest.raises(PromptError) as e:
+        server.run(_small_prompt(small_motions[0], small_motions[0], framing="manual", **{key: value}))
+    text = _error_text(e.value)
+    assert f"[DreamActorBoneRetarget, input '{key}']" in text and "Fix:" in text, text
+
+
+# --------------------------------------------------------------------------- the preview route
+def _get(server, path: str):
+    try:
+        with urllib.request.urlopen(server.url + path, timeout=30) as r:
+            return r.status, r.read(), r.headers.get("Content-Type", "")
+    except urllib.error.HTTPError as e:
+        return e.code, e.read(), e.headers.get("Content-Type", "")
+
+
+def _post(server, path: str, body: bytes):
+    req = urllib.request.Request(server.url + path, data=body, headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
+def _query(**params) -> str:
+    return ROUTE + "?" + urllib.parse.urlencode(params)
+
+
+def test_preview_route_serves_what_the_node_made(server, chain):
+    out, motions = chain
+    name = out["rt"]["dreamactor_retarget"][0]["name"]
+    status, body, _ = _get(server, _query(name=name, frame=3, count=5))
+    assert status == 200, body[:300]
+    p = json.loads(body)
+    m = motions["keep"]
+    assert p["num_frames"] == FRAMES and p["image_size"] == [512, 512] and p["joint_names"] == list(BODY.joint_names)
+    assert [f["index"] for f in p["frames"]] == [3, 4, 5, 6, 7]
+    assert len(p["reference"]["joints2d"]) == BODY.num_joints and len(p["reference"]["lengths"]) == BODY.num_joints
+    assert p["edits"]["preset"] == "match reference" and p["framing"]["kind"] == "portrait"
+    # the preview's poses and camera are the saved motion's
+    f = p["frames"][0]
+    assert f["valid"] == bool(m.valid[3])
+    np.testing.assert_allclose(np.array(f["pose3d"]), m.joints3d[3], atol=1e-6)
+    np.testing.assert_allclose(np.array(p["camera"]), m.camera, atol=1e-9)
+    # the same through POST and the host's /api mirror
+    status, body2 = _post(server, ROUTE, json.dumps({"name": name, "frame": 3, "count": 5}).encode())
+    assert status == 200 and json.loads(body2)["frames"] == p["frames"]
+    assert _get(server, "/api" + _query(name=name))[0] == 200
+    # the reference picture is served by the host's /view from the temp folder
+    img = p["image"]
+    assert img["type"] == "temp" and img["width"] == 512
+    status, png, ctype = _get(server, "/view?" + urllib.parse.urlencode(
+        {"filename": img["filename"], "subfolder": img["subfolder"], "type": "temp"}))
+    assert status == 200 and png[:8] == b"\x89PNG\r\n\x1a\n", (status, ctype)
+    # the last frame and a request running past the end (clipped to the motion)
+    status, body, _ = _get(server, _query(name=name, frame=FRAMES - 2, count=10))
+    assert status == 200 and [f["index"] for f in json.loads(body)["frames"]] == [FRAMES - 2, FRAMES - 1]
+
+
+@pytest.mark.parametrize("params, words", [
+    ({}, "'name' is missing"),
+    ({"name": "../../user/default/comfy.settings"}, "not a preview name"),
+    ({"name": "/etc/passwd"}, "not a preview name"),
+    ({"name": "retarget_rt_0123456789ab.npz"}, "not a preview name"),
+    ({"name": "retarget_rt_0123456789ab/../../x"}, "not a preview name"),
+    ({"name": "retarget_rt_zzzzzzzzzzzz"}, "not a preview name"),
+    ({"name": "x" * 500}, "not a preview name"),
+    ({"name": "@valid", "frame": "abc"}, "'frame' must be an integer"),
+    ({"name": "@valid", "frame": "1e3"}, "'frame' must be an integer"),
+    ({"name": "@valid", "frame": -1}, "'frame' -1 is negative"),
+    ({"name": "@valid", "frame": FRAMES}, f"past the motion's last frame {FRAMES - 1}"),
+    ({"name": "@valid", "frame": 10 ** 12}, "'frame' must be an integer"),
+    ({"name": "@valid", "count": 0}, "'count' 0 is outside [1, 240]"),
+    ({"name": "@valid", "count": 241}, "'count' 241 is outside [1, 240]"),
+    ({"name": "@valid", "path": "/etc/passwd"}, "unknown parameter(s) ['path']"),
+], ids=lambda v: str(v)[:40] if isinstance(v, str) else None)
+def test_preview_route_rejects_bad_requests(server, chain, params, words):
+    name = chain[0]["rt"]["dreamactor_retarget"][0]["name"]
+    params = {k: (name if v == "@valid" else v) for k, v in params.items()}
+    for status, body in (_get(server, _query(**params))[:2],
+                         _post(server, ROUTE, json.dumps(params).encode())):
+        assert status == 400, (params, status, body[:300])
+        assert words in json.loads(body)["error"], body
+
+
+def test_preview_route_rejects_bad_bodies_and_unknown_previews(server, chain):
+    name = chain[0]["rt"]["dreamactor_retarget"][0]["name"]
+    for body, code, words in ((b"not json", 400, "not JSON"), (b"[1, 2]", 400, "JSON object"),
+                              (b'{"name": 7}', 400, "not a preview name"),
+                              (json.dumps({"name": name, "frame": True}).encode(), 400, "must be an integer"),
+                              (b'{"name": "' + b"a" * 5000 + b'"}', 413, "larger than")):
+        status, got = _post(server, ROUTE, body)
+        assert status == code and words in json.loads(got)["error"], (body[:40], status, got[:200])
+    status, got, _ = _get(server, ROUTE + f"?name={name}&name={name}")
+    assert status == 400 and "once" in json.loads(got)["error"]
+    status, got, _ = _get(server, _query(name="retarget_rt_0123456789ab"))
+    assert status == 404 and "queue the prompt" in json.loads(got)["error"]
