@@ -1,0 +1,208 @@
+"""DreamActor Sampler + Stitch on real media through a real ComfyUI server.
+
+The whole graph: the sports2d clip (frames 0-19) drives the astronaut photo;
+skeleton, head sphere and face crops are extracted by the pack; the tiny
+random-weight Wan-Animate checkpoint and Wan 2.1 VAE (tests/assets/tiny_wan.py,
+real key layouts) are loaded by the core UNETLoader / VAELoader from the
+server's models folders; text and CLIP-vision conditioning come from the
+test-only node pack (tests/test_nodes_pack), since umt5-xxl and clip_vision_h
+cannot be built here. Segment length 9 with 5 motion frames gives 4 segments
+(9 + 4 + 4 + 3 new frames); 64x64, 2 euler steps, cfg 2.
+
+The bone retargeting node is not in this graph: the driving motion goes to the
+sampler as it is. The face motion encoder (real size, ~3 s per frame on these
+CPUs) dominates the run time.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import uuid
+
+import av
+import numpy as np
+import pytest
+
+from comfy_server import ROOT, ComfyServer, PromptError
+
+pytestmark = [pytest.mark.host, pytest.mark.slow]
+
+TEST_PACK = os.path.join(ROOT, "tests", "test_nodes_pack")
+FRAMES, LENGTH, MOTION, STEPS = 20, 9, 5, 2
+SEGMENTS = 4
+PER_SEGMENT = STEPS + 1  # the sampler's progress units per segment (steps + decode and save)
+EXTRACT = {"person": 0, "hands": True, "face": True, "smooth": True, "min_cutoff": 1.0, "beta": 1.0,
+           "fill_gaps": 8}
+
+
+@pytest.fixture(scope="module")
+def srv(server):
+    """The session server when it loads the test node pack, else a server of our own that does."""
+    if "DreamActorTestTextConditioning" in server.get("/object_info/DreamActorTestTextConditioning"):
+        yield server
+        return
+    own = ComfyServer(base=server.base, extra_nodes=[TEST_PACK])
+    own.start()
+    try:
+        yield own
+    finally:
+        own.stop()
+
+
+@pytest.fixture(scope="module")
+def checkpoints(srv):
+    """The tiny files in the server's models/diffusion_models and models/vae; their names."""
+    import sys
+
+    sys.path.append(os.path.join(ROOT, "tests"))
+    from assets import tiny_wan
+
+    paths = tiny_wan.ensure_assets()
+    names = {}
+    for kind, folder in (("animate", "diffusion_models"), ("t2v", "diffusion_models"), ("vae", "vae")):
+        dst_dir = os.path.join(srv.base, "models", folder)
+        os.makedirs(dst_dir, exist_ok=True)
+        dst = os.path.join(dst_dir, os.path.basename(paths[kind]))
+        if not os.path.exists(dst) or os.path.getsize(dst) != os.path.getsize(paths[kind]):
+            tmp = dst + ".tmp"
+            shutil.copyfile(paths[kind], tmp)
+            os.replace(tmp, dst)
+        names[kind] = os.path.basename(dst)
+    return names
+
+
+def graph(clip, photo, checkpoints, cache_name, unet="animate", seed=7):
+    return {
+        "load": {"class_type": "DreamActorLoadVideo",
+                 "inputs": {"video": clip, "start_frame": 0, "frame_count": FRAMES, "every_nth": 1, "fps": 0.0}},
+        "img": {"class_type": "LoadImage", "inputs": {"image": photo}},
+        "skel": {"class_type": "DreamActorSkeletonExtract", "inputs": {"video": ["load", 0], **EXTRACT}},
+        "head": {"class_type": "DreamActorHeadSphereFit",
+                 "inputs": {"motion": ["skel", 0], "smoothing": 1.5, "max_hold": 12}},
+        "face": {"class_type": "DreamActorFaceEncode",
+                 "inputs": {"video": ["load", 0], "motion": ["head", 0], "size": 128, "scale": 1.2,
+                            "smoothing": 2.0}},
+        "unet": {"class_type": "UNETLoader", "inputs": {"unet_name": checkpoints[unet], "weight_dtype": "default"}},
+        "vae": {"class_type": "VAELoader", "inputs": {"vae_name": checkpoints["vae"]}},
+        "pos": {"class_type": "DreamActorTestTextConditioning",
+                "inputs": {"text": "an astronaut dancing on a box", "tokens": 512}},
+        "neg": {"class_type": "DreamActorTestTextConditioning", "inputs": {"text": "blurry", "tokens": 512}},
+        "cv": {"class_type": "DreamActorTestClipVision", "inputs": {"seed": 1}},
+        "sampler": {"class_type": "DreamActorSampler",
+                    "inputs": {"model": ["unet", 0], "vae": ["vae", 0], "positive": ["pos", 0],
+                               "negative": ["neg", 0], "reference": ["img", 0], "motion": ["head", 0],
+                               "face": ["face", 0], "clip_vision_output": ["cv", 0], "seed": seed,
+                               "steps": STEPS, "cfg": 2.0, "cfg_on": "text and face", "sampler_name": "euler",
+                               "scheduler": "simple",
+                               "width": 64, "height": 64, "segment_length": LENGTH, "motion_frames": MOTION,
+                               "face_strength": 1.0, "pose_strength": 1.0, "guide_style": "wan-animate",
+                               "cache_name": cache_name}},
+        "stitch": {"class_type": "DreamActorStitch",
+                   "inputs": {"segments": ["sampler", 0], "blend_seams": True, "colour_anchor": "first segment",
+                              "colour_strength": 1.0, "smoothing": 0.0}},
+        "mp4": {"class_type": "DreamActorSaveVideo",
+                "inputs": {"video": ["stitch", 0], "fps": 24.0, "filename_prefix": f"tests/{cache_name}",
+                           "crf": 18}},
+        "npy": {"class_type": "DreamActorTestSaveImages",
+                "inputs": {"images": ["stitch", 1], "filename": f"tests/{cache_name}_frames"}},
+    }
+
+
+@pytest.fixture(scope="module")
+def inputs(srv, media):
+    clip = srv.put_input(media("demo.mp4"))
+    photo = srv.put_input(media("astronaut.png"))
+    return clip, photo
+
+
+def fresh(name: str) -> str:
+    """A cache name no earlier test session used (the cache lives in the shared output folder)."""
+    return f"{name}-{uuid.uuid4().hex[:8]}"
+
+
+def cache_folder(entry) -> str:
+    return entry["outputs"]["sampler"]["text"][0].splitlines()[-1]
+
+
+async def _run_and_interrupt(srv, prompt, after_value):
+    """Queue ``prompt`` and POST /interrupt once the sampler's progress reaches ``after_value``."""
+    import aiohttp
+
+    client_id = uuid.uuid4().hex
+    seen = []
+    async with aiohttp.ClientSession() as session:
+        async with session.ws_connect(f"ws://127.0.0.1:{srv.port}/ws?clientId={client_id}") as ws:
+            prompt_id = srv.post("/prompt", {"prompt": prompt, "client_id": client_id})["prompt_id"]
+            interrupted = False
+            async for msg in ws:
+                if msg.type != aiohttp.WSMsgType.TEXT:
+                    continue
+                data = json.loads(msg.data)
+                kind, body = data["type"], data.get("data", {})
+                if kind == "progress" and body.get("node") == "sampler":
+                    seen.append(body["value"])
+                    if not interrupted and body["value"] >= after_value:
+                        srv.post("/interrupt", {})
+                        interrupted = True
+                if kind in ("execution_interrupted", "execution_success", "execution_error") \
+                        and body.get("prompt_id") == prompt_id:
+                    return kind, prompt_id, seen
+    raise AssertionError("the websocket closed before the prompt ended")
+
+
+def read_frames(srv, entry):
+    path = entry["outputs"]["npy"]["text"][0]
+    return np.load(path)
+
+
+def test_whole_graph_interrupted_and_resumed_equals_an_uninterrupted_run(srv, inputs, checkpoints):
+    clip, photo = inputs
+    first = srv.run(graph(clip, photo, checkpoints, fresh("whole")), timeout=1200)
+    frames = read_frames(srv, first)
+    assert frames.shape == (FRAMES, 64, 64, 3) and frames.dtype == np.float32
+    assert np.isfinite(frames).all() and frames.std() > 0.01
+    text = first["outputs"]["sampler"]["text"][0]
+    assert f"{FRAMES} frames in {SEGMENTS} segments" in text and f"{SEGMENTS} sampled now" in text
+    folder = cache_folder(first)
+    manifest = json.load(open(os.path.join(folder, "manifest.json")))
+    assert manifest["done"] == list(range(SEGMENTS))
+    for i in range(SEGMENTS):
+        assert np.isfinite(np.load(os.path.join(folder, f"seg_{i:05d}.latent.npy"))).all()
+    with av.open(srv.output_path(first["outputs"]["mp4"]["images"][0])) as c:
+        assert sum(1 for _ in c.decode(video=0)) == FRAMES  # exactly N frames in the saved video too
+        assert c.streams.audio  # the driving clip's audio went along
+
+    # the same prompt into another cache: stopped once the first segment is on disk, queued again
+    name = fresh("stopped")
+    prompt = graph(clip, photo, checkpoints, name)
+    kind, _, seen = asyncio.run(_run_and_interrupt(srv, prompt, after_value=PER_SEGMENT))
+    assert kind == "execution_interrupted", (kind, seen)
+    stopped_folder = os.path.join(srv.output_dir(), "dreamactor_segments", name, os.path.basename(folder))
+    done = json.load(open(os.path.join(stopped_folder, "manifest.json")))["done"]
+    assert 1 <= len(done) < SEGMENTS, done  # stopped after the first segment, before the end
+    print(f"interrupted at progress {seen[-1]}/{SEGMENTS * PER_SEGMENT}: {len(done)} of {SEGMENTS} segments on disk")
+    resumed = srv.run(prompt, timeout=1200)
+    assert cache_folder(resumed) == stopped_folder
+    assert f"{len(done)} from the cache, {SEGMENTS - len(done)} sampled now" in resumed["outputs"]["sampler"]["text"][0]
+    again = read_frames(srv, resumed)
+    assert again.shape == frames.shape and np.array_equal(again, frames)  # same seed, same frames, resumed
+    for i in range(SEGMENTS):
+        a = np.load(os.path.join(folder, f"seg_{i:05d}.latent.npy"))
+        b = np.load(os.path.join(stopped_folder, f"seg_{i:05d}.latent.npy"))
+        assert np.array_equal(a, b), i
+    for entry in (first, resumed):  # the caches and raw frames live in the shared output folder
+        shutil.rmtree(os.path.dirname(cache_folder(entry)))
+        os.remove(entry["outputs"]["npy"]["text"][0])
+        os.remove(srv.output_path(entry["outputs"]["mp4"]["images"][0]))
+
+
+def test_text_to_video_checkpoint_names_the_file_to_get(srv, inputs, checkpoints):
+    clip, photo = inputs
+    prompt = graph(clip, photo, checkpoints, fresh("t2v"), unet="t2v")
+    with pytest.raises(PromptError) as e:
+        srv.run(prompt, timeout=600)
+    text = str(e.value)
+    assert "DreamActorSampler" in text and "input 'model'" in text
+    assert "wan2.2_animate_14B_bf16.safetensors" in text and "ComfyUI/models/diffusion_models" in text
