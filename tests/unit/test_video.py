@@ -123,3 +123,20 @@ def test_no_face_clip_probe_counts_real_frames(media):
     with av.open(media("no_face.mp4")) as c:
         decoded = sum(1 for _ in c.decode(video=0))
     assert p.num_frames == decoded
+
+
+def test_audio_that_starts_late_stays_in_sync(media):
+    """face_noface.mov's audio track begins 2.43 s into the file: the cut keeps the file's
+    timeline (silence before the track), and a seeked cut equals the same stretch of a
+    whole decode sample for sample."""
+    path = media("face_noface.mov")
+    whole = decode_audio(path, 0.0, 1e9)
+    rate = whole.sample_rate
+    assert abs(whole.duration - probe_file(path).seconds(169)) < 0.01  # as long as the video
+    lead = int(2.43 * rate)
+    assert np.abs(whole.waveform[:, : lead - rate // 100]).max() == 0.0
+    assert np.abs(whole.waveform[:, lead + rate // 10: lead + rate]).max() > 0.05
+    cut = decode_audio(path, 3.0, 4.5)
+    begin = 3 * rate
+    np.testing.assert_array_equal(cut.waveform, whole.waveform[:, begin:begin + cut.waveform.shape[1]])
+    assert abs(cut.duration - 1.5) < 1e-3
