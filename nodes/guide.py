@@ -1,7 +1,6 @@
 """Guide rendering: DA_MOTION -> guide pictures (IMAGE), a lazy guide video, POSE_KEYPOINT."""
 from __future__ import annotations
 
-import numpy as np
 from comfy_api.latest import io, ui
 
 from ..models.guide_video import GuideVideo
@@ -9,11 +8,7 @@ from ..models.pose_keypoint import to_pose_keypoint
 from ..models.render import STYLES
 from ..models.render_fit import FITS
 from .host import Progress, node_errors
-from .types import CATEGORY, Motion, PoseKeypoint, Video, frames_to_image
-
-# An IMAGE batch is float32 in RAM: above this the IMAGE output keeps the first frame
-# only (the lazy 'video' output streams any length).
-IMAGE_BUDGET_BYTES = 4 << 30
+from .types import CATEGORY, Motion, PoseKeypoint, Video, video_to_image
 
 
 class RenderGuide(io.ComfyNode):
@@ -62,18 +57,9 @@ class RenderGuide(io.ComfyNode):
             guide = GuideVideo(motion, width, height, style, fit, start_frame, frame_count, background,
                                background_dim, audio=background.audio() if background is not None else None)
             n = guide.num_frames
-            fits = n * height * width * 3 * 4 <= IMAGE_BUDGET_BYTES
-            progress = Progress(n if fits else 1)
-            frames = []
-            for i, f in enumerate(guide.iter_frames(0, n if fits else 1), 1):
-                frames.append(f)
-                progress(i)
-            images = frames_to_image(np.stack(frames))
+            images, note = video_to_image(guide, Progress(n))
             keypoints = to_pose_keypoint(motion, start_frame, start_frame + n, width, height, fit)
-        info = f"{n} guide frames, {width}x{height}, {style}"
-        if not fits:
-            info += (f"; IMAGE output holds the first frame only ({n} frames would need "
-                     f"{n * height * width * 12 / 2**30:.1f} GB): use the 'video' output to stream them")
+        info = f"{n} guide frames, {width}x{height}, {style}" + note
         preview = ui.PreviewImage(images[: min(len(images), 1)], cls=cls)
         return io.NodeOutput(images, guide, keypoints, ui={**preview.as_dict(), "text": [info]})
 

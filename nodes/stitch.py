@@ -1,17 +1,13 @@
 """Long-video stitching: DreamActor Stitch (segments on disk -> one streamed video)."""
 from __future__ import annotations
 
-import numpy as np
 from comfy_api.latest import io, ui
 
 from ..models.stitch import ANCHORS, StitchedVideo
 from .host import Progress, node_errors
-from .types import CATEGORY, Segments, Video, frames_to_image
+from .types import CATEGORY, Segments, Video, video_to_image
 
 NODE_ID = "DreamActorStitch"
-# An IMAGE batch is float32 in RAM: above this the IMAGE output keeps the first frame
-# only (the 'video' output streams any length), as DreamActor Render Guide does.
-IMAGE_BUDGET_BYTES = 4 << 30
 
 
 class DreamActorStitch(io.ComfyNode):
@@ -55,17 +51,9 @@ class DreamActorStitch(io.ComfyNode):
             video = StitchedVideo(segments.folder, blend=blend_seams, anchor=colour_anchor,
                                   strength=colour_strength, smoothing=smoothing, audio=segments.audio(),
                                   progress=progress)
-            n, w, h = video.num_frames, video.width, video.height
-            fits = n * h * w * 3 * 4 <= IMAGE_BUDGET_BYTES
-            frames = []
-            for i, f in enumerate(video.iter_frames(0, n if fits else 1), 1):
-                frames.append(f)
-                progress(n + i)
-            images = frames_to_image(np.stack(frames))
-        info = video.describe()
-        if not fits:
-            info += (f"; IMAGE output holds the first frame only ({n} frames would need "
-                     f"{n * h * w * 12 / 2**30:.1f} GB): use the 'video' output to stream them")
+            n = video.num_frames
+            images, note = video_to_image(video, lambda i, count: progress(n + i * n // count))
+        info = video.describe() + note
         return io.NodeOutput(video, images, ui={**ui.PreviewImage(images[:1], cls=cls).as_dict(), "text": [info]})
 
 
