@@ -87,7 +87,7 @@ class SkeletonExtract(io.ComfyNode):
                                               "Images To Video for a frame sequence", input="image")
                 frame = to_uint8_rgb(image[0])
                 motion = extract_image(frame, person=who, hands=hands, face=face)
-                preview = motion_preview(motion, _single_frame_video(frame))
+                preview = motion_preview(motion, ArrayVideo(frame[None], fps=1.0))
             else:
                 progress = Progress(video.num_frames)
                 motion = extract_motion(video, person=who, min_cutoff=min_cutoff, beta=beta, smoothing=smooth,
@@ -97,10 +97,6 @@ class SkeletonExtract(io.ComfyNode):
         images = frames_to_image(preview)
         return io.NodeOutput(motion, images,
                              ui={**ui.PreviewImage(images, cls=cls).as_dict(), "text": [_motion_info(motion)]})
-
-
-def _single_frame_video(frame: np.ndarray) -> ArrayVideo:
-    return ArrayVideo(frame[None], fps=1.0)
 
 
 class HeadSphereFit(io.ComfyNode):
