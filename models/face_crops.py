@@ -160,7 +160,10 @@ class FaceTrack:
     boxes: (T, 4) float32 cx, cy, side, angle per frame (source px, radians).
     valid: (T,) bool, False where the face was lost (the box is held).
     size: crop side in pixels (square crops).
-    tokens: optional implicit motion tokens (T', ...) filled by the face encoder.
+    tokens: optional per-frame implicit face motion (T, 512) float32 from Face Encode
+        with a MODEL (the motion encoder's output, expression controls applied).
+    tokens_source: fingerprint of the motion encoder that made ``tokens``, so the
+        sampler can refuse tokens from another model.
     """
 
     video: LazyVideo
@@ -168,6 +171,7 @@ class FaceTrack:
     valid: np.ndarray
     size: int = 512
     tokens: np.ndarray | None = None
+    tokens_source: str | None = None
 
     def __post_init__(self):
         T = int(self.video.num_frames)

@@ -29,6 +29,7 @@ from .segments import Segment
 DEFAULT_AREA = 832 * 480  # Wan's 480p working size
 SIZE_STEP = 16  # the Wan VAE (8x) and patch size (2x) need multiples of 16
 FACE_SIZE = 512  # the host's motion encoder input
+FACE_BATCH = 8  # face crops per motion-encoder call
 GUIDE_FIT = "cover"  # the same centre crop the host gives the reference image
 
 
@@ -90,24 +91,27 @@ def window_crops(face, segment: Segment) -> np.ndarray:
     return crops
 
 
-def _runs(indices: list[int]) -> list[tuple[int, int]]:
-    """Sorted distinct indices -> contiguous [start, stop) runs."""
-    runs: list[tuple[int, int]] = []
-    for i in indices:
-        if runs and runs[-1][1] == i:
-            runs[-1] = (runs[-1][0], i + 1)
-        else:
-            runs.append((i, i + 1))
-    return runs
+def face_motion_blocks(indices, num_frames: int, batch: int) -> list[tuple[int, int]]:
+    """The batch-aligned blocks [k*batch, min((k+1)*batch, num_frames)) that hold ``indices``.
+
+    Every frame is always encoded with the same batch-mates, whatever window asks
+    for it first: a conv net's result can change in the last bits with the batch
+    it runs in, and this keeps the face motion (and so the video) independent of
+    the segment plan and of whether Face Encode or the sampler computed it.
+    """
+    blocks = sorted({int(i) // batch for i in indices})
+    return [(k * batch, min((k + 1) * batch, num_frames)) for k in blocks]
 
 
-def fill_face_motion(store, face, indices, encode, batch: int = 8, should_stop=None) -> np.ndarray:
+def fill_face_motion(store, face, indices, encode, batch: int = FACE_BATCH, should_stop=None,
+                     on_rows=None) -> np.ndarray:
     """Face motion rows (len(indices), D) for driving frames ``indices``.
 
     Rows missing from ``store`` (models.segment_cache.FaceMotionStore) are computed
-    ``batch`` frames at a time: crops cut from ``face`` (models.face_crops.FaceTrack)
-    -> ``face_pixels`` -> ``encode(pixels (1, 3, n, 512, 512)) -> (1, n, D)``, and
-    stored. A precomputed per-frame motion in ``face.tokens`` (N, D) is used as is.
+    in batch-aligned blocks (``face_motion_blocks``): crops cut from ``face``
+    (models.face_crops.FaceTrack) -> ``face_pixels`` -> ``encode(pixels (1, 3, n,
+    512, 512)) -> (1, n, D)``, and stored; ``on_rows(n)`` after each block of n.
+    A precomputed per-frame motion in ``face.tokens`` (N, D) is used as is.
     """
     if getattr(face, "tokens", None) is not None:
         tokens = np.asarray(face.tokens, np.float32)
@@ -116,12 +120,11 @@ def fill_face_motion(store, face, indices, encode, batch: int = 8, should_stop=N
                                   f"({face.num_frames}, D): one row per frame",
                                   fix="re-run DreamActor Face Encode with the same model", input="face")
         return tokens[np.asarray(indices, np.int64)]
-    missing = sorted(store.missing(indices))
-    for a, b in _runs(missing):
-        for s in range(a, b, batch):
-            if should_stop is not None:
-                should_stop()
-            e = min(s + batch, b)
-            rows = encode(face_pixels(face.crops(s, e)))
-            store.put(list(range(s, e)), rows.reshape(e - s, -1).float().cpu().numpy())
+    for a, b in face_motion_blocks(store.missing(indices), face.num_frames, batch):
+        if should_stop is not None:
+            should_stop()
+        rows = encode(face_pixels(face.crops(a, b)))
+        store.put(list(range(a, b)), rows.reshape(b - a, -1).float().cpu().numpy())
+        if on_rows is not None:
+            on_rows(b - a)
     return store.get(indices)

@@ -1,19 +1,25 @@
 """Hybrid motion guidance: skeleton extraction, head-sphere fitting, face crops."""
 from __future__ import annotations
 
+import folder_paths
 import numpy as np
 from comfy_api.latest import io, ui
 
+from ..models import dreamactor_forward as daf
 from ..models.errors import DreamActorError
 from ..models.extract import extract_image, extract_motion
 from ..models.face_crops import face_track
+from ..models.face_expression import INTENSITY_RANGE, SMOOTHING_RANGE, neutral_index, shape_expression
 from ..models.guide_video import GuideVideo
 from ..models.head_sphere import fit_head_sphere
+from ..models.sampling import fill_face_motion
 from ..models.video import ArrayVideo, to_uint8_rgb
+from .face_motion import face_motion_store, motion_encoder, motion_source
 from .host import Progress, node_errors
 from .motion_io import describe
 from .types import CATEGORY, Face, Motion, Video, frames_to_image
 
+NODE_FACE = "DreamActorFaceEncode"
 PREVIEW_FRAMES = 4
 PREVIEW_WIDTH = 512
 
@@ -132,12 +138,16 @@ class HeadSphereFit(io.ComfyNode):
 class FaceEncode(io.ComfyNode):
     @classmethod
     def define_schema(cls):
+        lo, hi = INTENSITY_RANGE
+        slo, shi = SMOOTHING_RANGE
         return io.Schema(
-            node_id="DreamActorFaceEncode",
+            node_id=NODE_FACE,
             display_name="DreamActor Face Encode",
             category=CATEGORY,
             description="Aligned square face crops of the driving clip, stabilised over time, for the implicit "
-                        "face motion (Face Attn). Lazy: crops are cut per window when the sampler needs them.",
+                        "face motion (Face Attn). Without a model the crops stay lazy (cut per window when the "
+                        "sampler needs them); with the Wan-Animate MODEL connected the face motion tokens are "
+                        "computed here once, with expression controls, and kept on disk so a stopped run resumes.",
             inputs=[
                 Video.Input("video", tooltip="The driving clip the motion was extracted from."),
                 Motion.Input("motion", tooltip="Its motion, with the face mesh."),
@@ -147,24 +157,73 @@ class FaceEncode(io.ComfyNode):
                                tooltip="Crop side as a multiple of the forehead-to-chin length."),
                 io.Float.Input("smoothing", default=2.0, min=0.0, max=20.0, step=0.1,
                                tooltip="Stabilisation of the crop window over time (frames); 0 = per-frame boxes."),
+                io.Float.Input("intensity", default=1.0, optional=True, min=lo, max=hi, step=0.05,
+                               tooltip="Expression strength relative to the neutral frame: 0 = the neutral face "
+                                       "throughout, 1 = as driven, above 1 = exaggerated. Needs 'model'."),
+                io.Int.Input("neutral_frame", default=0, optional=True, min=0, max=1_000_000,
+                             tooltip="The clip frame (from 0) with a calm face that 'intensity' is measured "
+                                     "from; if the face is not seen there, the nearest frame where it is."),
+                io.Float.Input("token_smoothing", default=0.0, optional=True, min=slo, max=shi, step=0.1,
+                               tooltip="Temporal smoothing of the face motion (Gaussian sigma in frames; 0 = off) "
+                                       "for jittery small or compressed faces. Needs 'model'."),
+                io.Model.Input("model", optional=True,
+                               tooltip="Optional: the Wan-Animate MODEL (the same one the sampler uses) to compute "
+                                       "the face motion tokens here, with the expression controls. Without it "
+                                       "the sampler encodes the crops itself."),
             ],
             outputs=[
-                Face.Output(display_name="face", tooltip="The lazy face crops (DA_FACE)."),
+                Face.Output(display_name="face", tooltip="The face crops (DA_FACE), with the face motion tokens "
+                                                         "when a model is connected."),
                 io.Image.Output(display_name="preview", tooltip="Crops of frames spread over the clip."),
             ],
         )
 
     @classmethod
-    def execute(cls, video, motion, size, scale, smoothing) -> io.NodeOutput:
-        with node_errors("DreamActorFaceEncode"):
+    def execute(cls, video, motion, size, scale, smoothing, intensity=1.0, neutral_frame=0, token_smoothing=0.0,
+                model=None) -> io.NodeOutput:
+        with node_errors(NODE_FACE):
             track = face_track(video, motion, size=size, scale=scale, smoothing=smoothing)
             if not track.valid.any():
                 raise DreamActorError("no face was found on any frame of the clip",
                                       fix="use a clip where the face is visible and Skeleton Extract with "
                                           "'face' on", input="motion")
+            info = [f"{size}px face crops, face on {int(track.valid.sum())}/{track.num_frames} frames"]
+            if model is not None:
+                info += encode_tokens(track, model, intensity, neutral_frame, token_smoothing)
+            elif intensity != 1.0 or token_smoothing != 0.0:
+                name = "intensity" if intensity != 1.0 else "token_smoothing"
+                raise DreamActorError(f"{name} acts on the face motion tokens, which need a model",
+                                      fix="connect the Wan-Animate MODEL to 'model', or set intensity 1 and "
+                                          "token_smoothing 0", input=name)
             preview = frames_to_image(track.preview(8))
-        info = f"{size}px face crops, face on {int(track.valid.sum())}/{track.num_frames} frames"
-        return io.NodeOutput(track, preview, ui={**ui.PreviewImage(preview, cls=cls).as_dict(), "text": [info]})
+        return io.NodeOutput(track, preview, ui={**ui.PreviewImage(preview, cls=cls).as_dict(),
+                                                 "text": ["\n".join(info)]})
+
+
+def encode_tokens(track, model, intensity: float, neutral_frame: int, token_smoothing: float) -> list[str]:
+    """Fill ``track.tokens`` (N, 512) with the model's face motion, expression controls applied;
+    returns info lines. Rows are kept on disk as they are made (a stopped run resumes)."""
+    daf.check_is_wan_animate(model)
+    neutral, note = neutral_index(track.valid, int(neutral_frame))
+    source = motion_source(model)
+    n = track.num_frames
+    store = face_motion_store(folder_paths.get_output_directory(), source, track)
+    cached = n - len(store.missing(range(n)))
+    progress = Progress(n)
+    done = [cached]
+    progress(cached, n)
+
+    def advance(rows: int) -> None:
+        done[0] += rows
+        progress(done[0], n)
+
+    motion = fill_face_motion(store, track, range(n), motion_encoder(model), should_stop=progress.should_stop,
+                              on_rows=advance)
+    track.tokens = shape_expression(motion, neutral, intensity, token_smoothing)
+    track.tokens_source = source
+    lines = [f"face motion tokens: {n - cached} frames encoded now, {cached} from the cache; neutral frame "
+             f"{neutral}, intensity {intensity:g}, smoothing {token_smoothing:g}"]
+    return lines + ([note] if note else [])
 
 
 NODES = [SkeletonExtract, HeadSphereFit, FaceEncode]

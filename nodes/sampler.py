@@ -39,6 +39,7 @@ from ..models.segment_cache import (FORMAT_VERSION, SegmentCache, SegmentsHandle
                                     run_segments, video_identity)
 from ..models.segments import DEFAULT_MOTION_FRAMES, DEFAULT_SEGMENT_LENGTH, plan_segments
 from ..models.video import to_uint8_rgb
+from .face_motion import model_compute, motion_encoder, motion_source
 from .host import node_errors
 from .types import CATEGORY, Face, Motion, Segments
 
@@ -115,13 +116,6 @@ def segment_conditioning(positive, negative, vae, ref_latents, pose_frames: np.n
     latent = empty_latent(1, ref_latents.shape[2], window.shape[2], *window.shape[-2:]).to(
         comfy.model_management.intermediate_device())
     return positive, negative, latent
-
-
-def model_compute(patcher):
-    """(device, dtype) the DiT computes in (the host casts inputs to this)."""
-    base = patcher.model
-    dtype = base.manual_cast_dtype if getattr(base, "manual_cast_dtype", None) is not None else base.get_dtype()
-    return patcher.load_device, dtype
 
 
 def run_key(model, vae, positive, negative, clip_vision_output, reference, motion, face, settings: dict) -> str:
@@ -215,16 +209,25 @@ class SegmentRun:
         self.per_segment = steps + 1  # progress units: sampling steps + decoding and saving
         self.bar = comfy.utils.ProgressBar(len(cache.segments) * self.per_segment)
         self.bar.update_absolute(cache.finished() * self.per_segment)
-        self.refs = self.neg_motion = None
+        self.refs = self.neg_motion = self._encode = None
+        if settings.face_strength != 0:
+            self.check_face_tokens()
         self.previewer = latent_preview.get_previewer(self.patched.load_device, self.patched.model.latent_format)
 
     # ------------------------------------------------------------ face
     def encode_motion(self, pixels):
         """Face crops (1, 3, n, 512, 512) -> per-frame motion (1, n, 512), on the model's device."""
-        comfy.model_management.load_models_gpu([self.patched])
-        device, dtype = model_compute(self.patched)
-        with torch.inference_mode():
-            return daf.encode_face_motion(self.dm, pixels.to(device=device, dtype=dtype))
+        if self._encode is None:
+            self._encode = motion_encoder(self.patched)
+        return self._encode(pixels)
+
+    def check_face_tokens(self):
+        """Tokens precomputed by Face Encode must come from this model's motion encoder."""
+        if self.face.tokens is not None and self.face.tokens_source != motion_source(self.patched):
+            raise DreamActorError("the face tokens were computed by Face Encode with another model",
+                                  fix="connect the same MODEL to Face Encode and to the sampler (or disconnect "
+                                      "Face Encode's model: the sampler then encodes the crops itself)",
+                                  input="face")
 
     def face_tokens(self, segment):
         """(pos, neg) face tokens (1, T_f, N, D) of the window, encoded together as the host batches them."""

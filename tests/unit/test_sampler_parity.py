@@ -327,3 +327,63 @@ def test_run_key_is_the_same_in_a_new_process(sampler, animate, vae):
     other = sampler.run_key(animate, vae, fx.text_conditioning(1), fx.text_conditioning(3), fx.clip_vision(),
                             fx.reference_image(), fx.moving_person(5), fx.face_track(5), {"seed": 1})
     assert other != mine  # another negative prompt is another run
+
+
+# ---------------------------------------------------------------- Face Encode's tokens
+
+
+def _guidance_module():
+    fx.pack()
+    import importlib
+
+    return importlib.import_module(f"{fx.PACK_NAME}.nodes.guidance")
+
+
+@pytest.mark.slow
+def test_face_tokens_from_face_encode_give_the_frames_of_the_crops(sampler, animate, vae, tmp_path):
+    """Face Encode with the MODEL (neutral controls) == the sampler encoding the crops itself,
+    bit for bit; the tokens are really used (intensity 0 changes the frames); tokens from
+    another model are refused."""
+    import dataclasses
+
+    import folder_paths
+
+    guidance = _guidance_module()
+    n, seed = 9, 4
+    motion, crops_face = fx.moving_person(n), fx.face_track(n)
+    pos, neg, ref = fx.text_conditioning(1), fx.text_conditioning(2), fx.reference_image()
+
+    def run(face, name):
+        with torch.inference_mode():
+            handle, _ = sampler.sample_segments(animate, vae, pos, neg, ref, motion, face, seed, 1, 2.0, "euler",
+                                                "simple", W, H, segment_length=5, motion_frames=1, cache_name=name,
+                                                cache_root=str(tmp_path))
+        return [np.load(os.path.join(handle.folder, f"seg_{i:05d}.latent.npy")) for i in range(2)]
+
+    def encoded(**controls):
+        face = dataclasses.replace(crops_face)
+        saved = folder_paths.get_output_directory()
+        folder_paths.set_output_directory(str(tmp_path))
+        try:
+            lines = guidance.encode_tokens(face, animate, controls.get("intensity", 1.0), 0,
+                                           controls.get("smoothing", 0.0))
+        finally:
+            folder_paths.set_output_directory(saved)
+        return face, lines
+
+    from_crops = run(crops_face, "crops")
+    tokens_face, lines = encoded()
+    assert tokens_face.tokens.shape == (n, 512) and tokens_face.tokens.dtype == np.float32
+    assert f"{n} frames encoded now, 0 from the cache" in lines[0]
+    from_tokens = run(tokens_face, "tokens")
+    for a, b in zip(from_crops, from_tokens):
+        assert np.array_equal(a, b)
+    # a second Face Encode reads the rows kept on disk
+    again, lines = encoded(intensity=0.0)
+    assert f"0 frames encoded now, {n} from the cache" in lines[0]
+    assert np.allclose(again.tokens, again.tokens[0][None], atol=0)
+    neutral = run(again, "neutral")
+    assert np.abs(neutral[1] - from_crops[1]).max() > 1e-3  # the tokens steer the video
+    # tokens from another model's motion encoder are refused by the sampler
+    other = dataclasses.replace(tokens_face, tokens_source="another model")
+    assert "input 'face'" in _error_text(lambda: run(other, "other"))
