@@ -27,9 +27,11 @@ reference's pose instead of following the extractor's guess, and the root then
 stays still: a full-body reference driven by a talking head keeps its body.
 
 Hook for body models: ``bone_lengths(..., body_model=obj)`` takes lengths from
-any object with ``bone_lengths(motion) -> (J,)`` (NaN where it has no opinion),
-e.g. an SMPL-X shape fit when the user has the licensed model files; the
-measured median and the fallbacks fill whatever it leaves NaN.
+any object with ``bone_lengths(motion) -> (J,)`` (NaN where it has no opinion) and
+an optional ``note`` (str) saying where they came from, e.g. the SMPL-X shape fit
+of ``models.smplx_body`` when the user has the licensed model files; the measured
+median and the fallbacks fill whatever it leaves NaN. ``retarget_details`` uses it
+for the reference's body only: the driver's lengths stay measured.
 """
 from __future__ import annotations
 
@@ -209,38 +211,54 @@ def _seen(motion: Motion, conf_threshold: float) -> np.ndarray:
     return (motion.conf >= conf_threshold) & motion.valid[:, None]
 
 
+def measured_bone_lengths(motion: Motion, conf_threshold: float = CONF_THRESHOLD) -> np.ndarray:
+    """(J,) per-bone median length (metres) over the valid frames where both ends are
+    seen, indexed by child joint; NaN where a bone is never seen (and at the root)."""
+    par = np.asarray(motion.skeleton.parents)
+    seen = _seen(motion, conf_threshold)
+    ok = seen & seen[:, np.maximum(par, 0)]
+    ok[:, par < 0] = False
+    n = np.linalg.norm(bone_vectors(motion.joints3d, par), axis=-1)
+    ok &= n > 1e-6
+    out = np.full(motion.skeleton.num_joints, np.nan)
+    for j in np.flatnonzero(ok.any(0)):
+        out[j] = float(np.median(n[ok[:, j], j]))
+    return out
+
+
+BODY_MODEL_NOTE = "body model: "
+"""Prefix of the fallback notes of lengths taken from a body model."""
+
+
 def bone_lengths(motion: Motion, conf_threshold: float = CONF_THRESHOLD, body_model=None,
                  input_name: str = "motion") -> tuple[np.ndarray, dict[str, str]]:
     """Robust per-bone lengths of the person in ``motion``.
 
     Returns (lengths (J,) metres, indexed by child joint, 0 at the root;
     fallbacks {bone name: why it was not measured directly}). Order of sources:
-    ``body_model`` (when given), the median over frames where both ends are seen,
-    the mirror bone's length, then the anthropometric prior scaled to the
-    measured bones. Raises ``DreamActorError`` when no bone is seen at all.
+    ``body_model`` (when given; noted as ``BODY_MODEL_NOTE`` + its ``note``), the
+    median over frames where both ends are seen, the mirror bone's length, then the
+    anthropometric prior scaled to the seen bones. Raises ``DreamActorError``
+    when no bone is seen at all.
     """
     sk = motion.skeleton
     J = sk.num_joints
-    par = np.asarray(sk.parents)
-    seen = _seen(motion, conf_threshold)
-    ok = seen & seen[:, np.maximum(par, 0)]
-    ok[:, par < 0] = False
-    n = np.linalg.norm(bone_vectors(motion.joints3d, par), axis=-1)
-    ok &= n > 1e-6
     lengths = np.full(J, np.nan)
+    fallbacks: dict[str, str] = {}
     if body_model is not None:
         given = np.asarray(body_model.bone_lengths(motion), np.float64).reshape(J)
         lengths = np.where(np.isfinite(given) & (given > 0), given, np.nan)
-    for j in range(1, J):
-        if np.isnan(lengths[j]) and ok[:, j].any():
-            lengths[j] = float(np.median(n[ok[:, j], j]))
+        note = BODY_MODEL_NOTE + (getattr(body_model, "note", None) or type(body_model).__name__)
+        fallbacks.update({sk.bone_name(j): note for j in np.flatnonzero(~np.isnan(lengths)) if j})
+    seen_len = measured_bone_lengths(motion, conf_threshold)
+    seen = ~np.isnan(seen_len) & np.isnan(lengths)  # measured here, not given by the body model
+    lengths = np.where(np.isnan(lengths), seen_len, lengths)
     measured = ~np.isnan(lengths)
     measured[0] = False
     if not measured.any():
         raise DreamActorError("no bone of the person is seen on any frame (no valid person)",
                               fix="use an image or clip where a person is clearly visible, "
                                   "and check the skeleton extraction preview", input=input_name)
-    fallbacks: dict[str, str] = {}
     for j in range(1, J):
         if measured[j]:
             continue
@@ -250,7 +268,7 @@ def bone_lengths(motion: Motion, conf_threshold: float = CONF_THRESHOLD, body_mo
             lengths[j] = lengths[sk[mirror]]
             fallbacks[name] = f"hidden; copied from its mirror {mirror}"
     priors = np.array([PRIOR_LENGTHS.get(sk.bone_name(j), np.nan) if j else np.nan for j in range(J)])
-    have = measured & np.isfinite(priors)
+    have = seen & np.isfinite(priors)  # the person's own bones set the prior's scale
     k = float(np.median(lengths[have] / priors[have])) if have.any() else 1.0
     for j in range(1, J):
         if np.isnan(lengths[j]):
@@ -260,7 +278,7 @@ def bone_lengths(motion: Motion, conf_threshold: float = CONF_THRESHOLD, body_mo
                 fallbacks[name] = (f"hidden, mirror too; anthropometric prior x {k:.3f} "
                                    f"(from {int(have.sum())} seen bones)")
             else:
-                lengths[j] = float(np.median(lengths[measured]))
+                lengths[j] = float(np.median(lengths[seen if seen.any() else measured]))
                 fallbacks[name] = "hidden and no prior for it; median seen bone length"
     lengths[0] = 0.0
     return lengths, fallbacks
@@ -847,6 +865,7 @@ def retarget_details(driving: Motion, reference: Motion, edits: "BoneEdits | str
 
     ``manual`` = (scale, dx, dy) for ``framing="manual"``: the driver's framing scaled
     about the reference image centre, shifted by dx * W and dy * H of the reference.
+    ``body_model``: see :func:`bone_lengths`; used for the reference's lengths only.
     """
     _check_inputs(driving, reference, framing, manual, conf_threshold)
     sk = driving.skeleton
@@ -855,7 +874,9 @@ def retarget_details(driving: Motion, reference: Motion, edits: "BoneEdits | str
     T = driving.num_frames
     valid = driving.valid.astype(bool)
 
-    drv_len, drv_fb = bone_lengths(driving, conf_threshold, body_model, input_name="driving")
+    # the body model describes the character: the driver's own lengths stay measured (they
+    # only set how far the driver's bones stretch, never the output's proportions)
+    drv_len, drv_fb = bone_lengths(driving, conf_threshold, input_name="driving")
     ref_len, ref_fb = bone_lengths(reference, conf_threshold, body_model, input_name="reference")
     base_len = ref_len if edits.base == "reference" else drv_len
     scales = edits.bone_scales(sk)
@@ -974,7 +995,11 @@ def retarget_details(driving: Motion, reference: Motion, edits: "BoneEdits | str
                      f"(along the camera ray {report.depth_follow_cm:.1f} cm); "
                      f"pelvis lowered up to {report.lowered_cm:.2f} cm"
                      + (f"; {report.unreachable_frames} frame(s) out of reach" if report.unreachable_frames else ""))
-    lines += [f"{k} length: {v}" for k, v in fallbacks.items()]
+    from_model = [k for k, v in ref_fb.items() if v.startswith(BODY_MODEL_NOTE)]
+    if from_model:
+        lines.append(f"reference lengths from the {ref_fb[from_model[0]][len(BODY_MODEL_NOTE):]}: "
+                     + ", ".join(from_model))
+    lines += [f"{k} length: {v}" for k, v in fallbacks.items() if not v.startswith(BODY_MODEL_NOTE)]
     lines += gap_lines
     info = "\n".join(lines)
     optional["info"] = np.asarray(info)

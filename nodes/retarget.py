@@ -13,6 +13,7 @@ from ..models.errors import DreamActorError
 from ..models.retarget import FRAMINGS, MANUAL_SCALE_RANGE, retarget_details
 from ..models.retarget_preview import (MAX_IMAGE_SIDE, PREVIEW_FOLDER, build_preview, new_preview_name,
                                        preview_folder, save_preview)
+from ..models.smplx_body import DOWNLOAD_FIX, EXTENSIONS as SMPLX_EXTENSIONS, FOLDER as SMPLX_FOLDER, SmplxBody
 from ..models.video import to_uint8_rgb
 from . import routes
 from .host import node_errors
@@ -22,8 +23,38 @@ from .types import CATEGORY, Motion
 NODE_ID = "DreamActorBoneRetarget"
 DEFAULT_EDITS = BoneEdits().to_json()
 OFFSET_RANGE = (-2.0, 2.0)
+NO_BODY_MODEL = "none (priors)"
 
 routes.register()
+
+
+def _register_smplx_folder() -> None:
+    """ComfyUI/models/smplx holds the user's SMPL-X files (a licensed download); an
+    extra_model_paths.yaml entry named 'smplx' adds folders to it."""
+    default = os.path.join(folder_paths.models_dir, SMPLX_FOLDER)
+    if SMPLX_FOLDER not in folder_paths.folder_names_and_paths:
+        folder_paths.folder_names_and_paths[SMPLX_FOLDER] = ([default], set(SMPLX_EXTENSIONS))
+    else:
+        folder_paths.add_model_folder_path(SMPLX_FOLDER, default)
+
+
+_register_smplx_folder()
+
+
+def body_model_options() -> list[str]:
+    """The body_model combo: no model, then the SMPL-X files found (listed afresh on every /object_info)."""
+    files = folder_paths.get_filename_list(SMPLX_FOLDER)
+    return [NO_BODY_MODEL] + [f for f in files if f.lower().endswith(SMPLX_EXTENSIONS)]
+
+
+def _body_model(name: str | None) -> SmplxBody | None:
+    if not name or name == NO_BODY_MODEL:
+        return None
+    path = folder_paths.get_full_path(SMPLX_FOLDER, name)
+    if path is None:
+        raise DreamActorError(f"the SMPL-X file {name!r} is not in models/{SMPLX_FOLDER}", fix=DOWNLOAD_FIX,
+                              input="body_model")
+    return SmplxBody(path, input_name="body_model")
 
 
 def _save_reference_picture(image, name: str, ref_size) -> tuple[dict | None, str | None]:
@@ -90,6 +121,12 @@ class BoneRetarget(io.ComfyNode):
                 io.Boolean.Input("plant_feet", default=True,
                                  tooltip="Hold feet still while they touch the ground in the driving clip (no "
                                          "sliding when the character's legs differ from the driver's)."),
+                io.Combo.Input("body_model", options=body_model_options(), default=NO_BODY_MODEL, optional=True,
+                               tooltip="Optional SMPL-X body model file (ComfyUI/models/smplx; a licensed download "
+                                       "from smpl-x.is.tue.mpg.de). Its body shape is fitted to the reference, and "
+                                       "the bones the picture hides (legs cut off in a portrait) take the fitted "
+                                       "body's lengths. 'none (priors)': hidden bones copy their mirror or take "
+                                       "average human proportions."),
                 io.Image.Input("reference_image", optional=True,
                                tooltip="Optional: the reference picture, shown under the skeletons in the bone "
                                        "editor. Not used by the retargeting itself."),
@@ -123,11 +160,12 @@ class BoneRetarget(io.ComfyNode):
 
     @classmethod
     def execute(cls, driving, reference, bone_edits, framing, scale, dx, dy, plant_feet,
-                reference_image=None) -> io.NodeOutput:
+                body_model=NO_BODY_MODEL, reference_image=None) -> io.NodeOutput:
         with node_errors(NODE_ID):
             edits = parse_bone_edits(bone_edits, driving.skeleton)
             manual = (scale, dx, dy)
-            result = retarget_details(driving, reference, edits, framing, manual, plant=plant_feet)
+            result = retarget_details(driving, reference, edits, framing, manual, plant=plant_feet,
+                                      body_model=_body_model(body_model))
             name = new_preview_name(cls.hidden.unique_id if cls.hidden is not None else None)
             image, note = _save_reference_picture(reference_image, name, reference.image_size)
             save_preview(build_preview(result, driving, reference, edits, framing, manual, plant_feet, image),

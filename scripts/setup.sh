@@ -44,9 +44,15 @@ if [ ! -f "$HOST/.deps-done" ]; then
   grep -viE '^(torch|torchvision|torchaudio)\b' "$HOST/comfyui/requirements.txt" > "$HOST/requirements.host.txt"
   # pitfall 2: requests is missing; torchvision is needed at start, torchaudio cannot be had
   $PIP -r "$HOST/requirements.host.txt" requests torchvision
+  touch "$HOST/.deps-done"
+fi
+
+# the pack's requirements, again whenever they change (a stamp holds their checksum)
+reqs=$(cat "$ROOT/requirements.txt" "$ROOT/requirements-dev.txt" "$ROOT/constraints.txt" | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$HOST/.pack-deps" 2>/dev/null)" != "$reqs" ]; then
   step "installing the pack's requirements and test tools"
   $PIP -r "$ROOT/requirements.txt" -r "$ROOT/requirements-dev.txt"
-  touch "$HOST/.deps-done"
+  echo "$reqs" > "$HOST/.pack-deps"
 fi
 
 # pitfall 4: the PyPI torchvision is a CUDA build; on CPU torch two unguarded
