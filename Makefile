@@ -3,7 +3,7 @@ PY      := .venv/bin/python
 PORT    ?= 8188
 STAMP   := .host/.setup-done
 
-.PHONY: setup serve test test-unit test-host test-browser test-js demo bench clean
+.PHONY: setup serve test test-unit test-host test-browser test-js demo workflows bench clean
 
 $(STAMP): scripts/setup.sh constraints.txt requirements.txt requirements-dev.txt tests/browser/package.json
 	bash scripts/setup.sh
@@ -27,8 +27,11 @@ test-host: $(STAMP)
 test-browser: $(STAMP)
 	$(PY) -m pytest tests/browser -q -ra
 
-demo: $(STAMP)  ## the main job on real sample media through the server's HTTP API
+demo: $(STAMP)  ## workflows/guidance_preview.json on real sample media through the server's HTTP API
 	$(PY) scripts/demo.py
+
+workflows: $(STAMP)  ## rewrite workflows/*.json from scripts/workflow_specs.py against the live node definitions
+	$(PY) scripts/build_workflows.py
 
 bench: $(STAMP)  ## benchmarks: print figures and ratios measured side by side
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

@@ -1,9 +1,11 @@
-"""`make demo`: the pack's main job on real sample media, through the real server's HTTP API.
+"""`make demo`: the guidance-preview workflow on real sample media, through the real server's API.
 
-Starts ComfyUI with the pack, puts the sample driving clip (sports2d demo.mp4) in its
-input folder, runs the guidance preview (the clip's motion extracted, the head sphere
-fitted, the 3D guide drawn over the clip), and prints where the mp4 is and the URL
-of the server (`make serve`) to open.
+Starts ComfyUI with the pack, puts the sample media the workflow names (the sports2d
+clip demo.mp4 and the astronaut.png portrait) in its input folder, converts the FILE
+workflows/guidance_preview.json into an API prompt with scripts/workflow_format.py
+(tests/browser/test_workflows.py proves it equal to what the frontend queues), runs it,
+copies its videos to demo-output/ and prints the URL where the same workflow opens in
+the browser, then, last, the path of the dreamactor guide drawn over the clip.
 """
 from __future__ import annotations
 
@@ -12,56 +14,80 @@ import shutil
 import sys
 import time
 
+import numpy as np
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
+from build_workflows import load, template_path  # noqa: E402
 from comfy_server import ComfyServer, PromptError  # noqa: E402
-from fetch_media import fetch  # noqa: E402
+from contact_sheet import contact_sheet, over_picture, video_frames  # noqa: E402
+from fetch_media import MEDIA, fetch  # noqa: E402
+from workflow_format import to_api_prompt  # noqa: E402
 
 ROOT = os.path.dirname(HERE)
 OUT = os.path.join(ROOT, "demo-output")
+WORKFLOW = "guidance_preview"
+MAIN_OUTPUT = "Save: dreamactor guide"  # the title of the SaveVideo node whose mp4 is printed last
 
 
-def guidance_prompt(clip: str, frames: int) -> dict:
-    """The demo's API prompt: the clip's motion extracted, head sphere fitted, and the
-    dreamactor guide drawn over the clip and saved as an mp4 (node 'save')."""
-    extract = {"person": 0, "hands": True, "face": True, "smooth": True, "min_cutoff": 1.0, "beta": 1.0,
-               "fill_gaps": 8}
-    return {
-        "load": {"class_type": "DreamActorLoadVideo",
-                 "inputs": {"video": clip, "start_frame": 0, "frame_count": frames, "every_nth": 1, "fps": 0.0}},
-        "skeleton": {"class_type": "DreamActorSkeletonExtract", "inputs": {"video": ["load", 0], **extract}},
-        "head": {"class_type": "DreamActorHeadSphereFit",
-                 "inputs": {"motion": ["skeleton", 0], "smoothing": 1.5, "max_hold": 12}},
-        "guide": {"class_type": "DreamActorRenderGuide",
-                  "inputs": {"motion": ["head", 0], "style": "dreamactor", "width": 832, "height": 480,
-                             "fit": "contain", "start_frame": 0, "frame_count": 0,
-                             "background": ["load", 0], "background_dim": 0.5}},
-        "save": {"class_type": "DreamActorSaveVideo",
-                 "inputs": {"video": ["guide", 1], "fps": 24.0,
-                            "filename_prefix": "DreamActor/demo_guidance", "crf": 19}},
-    }
+def media_names(workflow: dict) -> list[str]:
+    """The sample media files the workflow's widgets name."""
+    return sorted({v for n in workflow["nodes"] for v in n.get("widgets_values", []) if v in MEDIA})
+
+
+def write_contact_sheet(saved: dict, faces: list[str], character: str, columns: int = 6) -> str:
+    """demo-output/contact_sheet.jpg: the guide over the clip, the retargeted guide over the
+    character, the face crops (README's picture is a copy)."""
+    from PIL import Image
+
+    picture = np.asarray(Image.open(character).convert("RGB"))
+    retargeted = video_frames(saved["Save: wan-animate guide"], columns)
+    if retargeted[0].shape == picture.shape:
+        retargeted = over_picture(retargeted, picture)
+    sheet = contact_sheet([
+        ("driving clip +\ndreamactor guide", video_frames(saved[MAIN_OUTPUT], columns)),
+        ("retargeted to the\ncharacter\n(wan-animate guide)", retargeted),
+        ("face crops", [np.asarray(Image.open(f).convert("RGB")) for f in faces[:columns + 2]]),
+    ])
+    path = os.path.join(OUT, "contact_sheet.jpg")
+    sheet.save(path, quality=88)
+    return path
 
 
 def main() -> int:
-    clip_path = fetch("demo.mp4")
+    workflow = load(WORKFLOW)
+    paths = {name: fetch(name) for name in media_names(workflow)}
     os.makedirs(OUT, exist_ok=True)
-    print("starting ComfyUI with ComfyUI-DreamActor ...", flush=True)
+    print(f"starting ComfyUI with ComfyUI-DreamActor; running workflows/{WORKFLOW}.json "
+          f"on {', '.join(paths)} ...", flush=True)
     with ComfyServer() as server:
-        clip = server.put_input(clip_path)
-        prompt = guidance_prompt(clip, 90)
+        for path in paths.values():
+            server.put_input(path)
+        prompt = to_api_prompt(workflow, server.get("/object_info"))
         t = time.time()
         try:
             entry = server.run(prompt, timeout=1800)
         except PromptError as e:
             print(f"the demo failed: {e}\nserver log: {server.log_path}", file=sys.stderr)
             return 1
-        video = server.output_path(entry["outputs"]["save"]["images"][0])
-        final = os.path.join(OUT, os.path.basename(video))
-        shutil.copyfile(video, final)
-        print(f"ran {', '.join(sorted(n['class_type'] for n in prompt.values()))} in {time.time() - t:.1f}s")
-    print(f"\nopen the graph: `make serve`, then http://127.0.0.1:{os.environ.get('PORT', '8188')}/")
-    print(f"output: {final}")
+        print(f"ran {len(prompt)} nodes in {time.time() - t:.1f}s")
+        saved = {}
+        for node_id, node in prompt.items():
+            if node["class_type"] == "DreamActorSaveVideo":
+                video = server.output_path(entry["outputs"][node_id]["images"][0])
+                saved[node["_meta"]["title"]] = shutil.copy(video, os.path.join(OUT, os.path.basename(video)))
+        faces = [server.output_path(image) for node_id, node in prompt.items()
+                 if node["_meta"]["title"] == "Face crops" for image in entry["outputs"][node_id]["images"]]
+        sheet = write_contact_sheet(saved, faces, paths["astronaut.png"])
+    for title, path in saved.items():
+        if title != MAIN_OUTPUT:
+            print(f"{title}: {path}")
+    port = os.environ.get("PORT", "8188")
+    print(f"\nopen the same workflow: `make serve`, then http://127.0.0.1:{port}{template_path(WORKFLOW)}")
+    print("(or drag workflows/guidance_preview.json onto the page; Templates lists the pack's workflows)")
+    print(f"contact sheet: {sheet}")
+    print(f"output: {saved[MAIN_OUTPUT]}")
     return 0
 
 

@@ -48,3 +48,37 @@ def put_media(server, media):
         return server.put_input(media(name), as_name)
     return put
 
+
+
+@pytest.fixture(scope="session")
+def test_nodes_server():
+    """A real server that also loads tests/test_nodes_pack (stand-ins for CLIP Text Encode with
+    umt5-xxl and CLIP Vision Encode with clip_vision_h, which cannot be built here); same
+    base folder (input/, output/, models/) as ``server``."""
+    from comfy_server import ComfyServer
+
+    srv = ComfyServer(extra_nodes=[os.path.join(ROOT, "tests", "test_nodes_pack")])
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="session")
+def tiny_models(test_nodes_server):
+    """The tiny random-weight checkpoints (tests/assets/tiny_wan.py, real key layouts) in the
+    server's models/diffusion_models and models/vae; kind ('animate', 't2v', 'vae') -> file name."""
+    import shutil
+
+    sys.path.append(os.path.join(ROOT, "tests"))
+    from assets import tiny_wan  # as tests/host/test_sampler_node.py imports it
+
+    names = {}
+    for kind, path in tiny_wan.ensure_assets().items():
+        folder = os.path.join(test_nodes_server.base, "models", "vae" if kind == "vae" else "diffusion_models")
+        os.makedirs(folder, exist_ok=True)
+        dst = os.path.join(folder, os.path.basename(path))
+        if not os.path.exists(dst) or os.path.getsize(dst) != os.path.getsize(path):
+            shutil.copyfile(path, dst + ".tmp")
+            os.replace(dst + ".tmp", dst)
+        names[kind] = os.path.basename(dst)
+    return names

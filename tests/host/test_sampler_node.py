@@ -27,11 +27,10 @@ import av
 import numpy as np
 import pytest
 
-from comfy_server import ROOT, ComfyServer, PromptError
+from comfy_server import PromptError
 
 pytestmark = [pytest.mark.host, pytest.mark.slow]
 
-TEST_PACK = os.path.join(ROOT, "tests", "test_nodes_pack")
 FRAMES, LENGTH, MOTION, STEPS = 100, 33, 5, 2
 SEGMENTS = 4
 PER_SEGMENT = STEPS + 1  # the sampler's progress units per segment (steps + decode and save)
@@ -40,39 +39,15 @@ EXTRACT = {"person": 0, "hands": True, "face": True, "smooth": True, "min_cutoff
 
 
 @pytest.fixture(scope="module")
-def srv(server):
-    """The session server when it loads the test node pack, else a server of our own that does."""
-    if "DreamActorTestTextConditioning" in server.get("/object_info/DreamActorTestTextConditioning"):
-        yield server
-        return
-    own = ComfyServer(base=server.base, extra_nodes=[TEST_PACK])
-    own.start()
-    try:
-        yield own
-    finally:
-        own.stop()
+def srv(test_nodes_server):
+    """The session server that also loads the test node pack (tests/conftest.py)."""
+    return test_nodes_server
 
 
 @pytest.fixture(scope="module")
-def checkpoints(srv):
+def checkpoints(tiny_models):
     """The tiny files in the server's models/diffusion_models and models/vae; their names."""
-    import sys
-
-    sys.path.append(os.path.join(ROOT, "tests"))
-    from assets import tiny_wan
-
-    paths = tiny_wan.ensure_assets()
-    names = {}
-    for kind, folder in (("animate", "diffusion_models"), ("t2v", "diffusion_models"), ("vae", "vae")):
-        dst_dir = os.path.join(srv.base, "models", folder)
-        os.makedirs(dst_dir, exist_ok=True)
-        dst = os.path.join(dst_dir, os.path.basename(paths[kind]))
-        if not os.path.exists(dst) or os.path.getsize(dst) != os.path.getsize(paths[kind]):
-            tmp = dst + ".tmp"
-            shutil.copyfile(paths[kind], tmp)
-            os.replace(tmp, dst)
-        names[kind] = os.path.basename(dst)
-    return names
+    return tiny_models
 
 
 def graph(clip, photo, checkpoints, cache_name, unet="animate", seed=7):
