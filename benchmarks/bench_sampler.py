@@ -104,6 +104,8 @@ def peak_mib() -> float:
 
 def rss_child(segments: int) -> None:
     """Sample and stream-stitch ``segments`` 9-frame segments; print the peak RSS (MiB) as JSON."""
+    import importlib
+
     import numpy as np
     import torch
 
@@ -114,6 +116,7 @@ def rss_child(segments: int) -> None:
     model, vae = fx.load_tiny("animate"), fx.load_tiny("vae")
     face = fx.face_track(n)
     face.tokens = np.random.default_rng(0).normal(size=(n, 512)).astype(np.float32)
+    face.tokens_source = importlib.import_module(f"{fx.PACK_NAME}.nodes.face_motion").motion_source(model)
     before = peak_mib()
     with tempfile.TemporaryDirectory() as root, torch.inference_mode():
         handle, _ = sampler.sample_segments(model, vae, fx.text_conditioning(1, 64), fx.text_conditioning(2, 64),
