@@ -3,98 +3,46 @@
 // the forearm handle with the mouse, queue again, reload the workflow. Prints one JSON
 // line for tests/browser/test_bone_editor.py; exit code 0 = ran.
 // usage: node bone_editor_check.mjs <server url> <video in input/> <image in input/> <frames> <screenshot.png>
-import { chromium } from "playwright-core";
+import { buildGraph, editsValue, frameEditorNode, handlePoints, launchBrowser, openFrontend, showLongestBoneFrame,
+  waitPreview } from "./bone_editor_session.mjs";
 
 const [url, videoName, imageName, frameCount, screenshot] = process.argv.slice(2);
 const FOREARM = "left_wrist"; // the bone elbow -> wrist, named after its child joint
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
-});
+const browser = await launchBrowser();
 const result = { consoleErrors: [], steps: [] };
 const t0 = Date.now();
 const step = (name) => result.steps.push([name, (Date.now() - t0) / 1000]);
 try {
-  const page = await browser.newPage({ viewport: { width: 1500, height: 1100 } });
-  page.on("pageerror", (e) => result.consoleErrors.push(String(e)));
-  page.on("console", (m) => { if (m.type() === "error") result.consoleErrors.push(m.text()); });
-  result.failedRequests = [];
-  page.on("response", (r) => { if (r.status() >= 400) result.failedRequests.push(`${r.status()} ${r.url()}`); });
-  await page.goto(url, { waitUntil: "domcontentloaded" });
-  await page.waitForFunction(() => window.app?.graph && window.LiteGraph?.registered_node_types, null, { timeout: 90000 });
-  await page.waitForFunction(() => window.app.extensions?.some((e) => e.name === "DreamActor.BoneEditor"), null, { timeout: 30000 });
+  const page = await openFrontend(browser, url, result);
   step("frontend loaded");
 
   // ---- the graph, built from the real nodes the way a person wires it
-  result.ids = await page.evaluate(({ videoName, imageName, frameCount }) => {
-    const { app, LiteGraph } = window;
-    app.graph.clear();
-    const add = (type, pos, values = {}) => {
-      const n = LiteGraph.createNode(type);
-      app.graph.add(n);
-      n.pos = pos;
-      for (const [k, v] of Object.entries(values)) n.widgets.find((w) => w.name === k).value = v;
-      return n;
-    };
-    const link = (a, slot, b, input) => a.connect(slot, b, b.inputs.findIndex((i) => i.name === input));
-    const video = add("DreamActorLoadVideo", [20, 40], { video: videoName, frame_count: Number(frameCount) });
-    const skelD = add("DreamActorSkeletonExtract", [20, 420]);
-    const headD = add("DreamActorHeadSphereFit", [20, 760]);
-    const image = add("LoadImage", [340, 40], { image: imageName });
-    const skelR = add("DreamActorSkeletonExtract", [340, 420]);
-    const headR = add("DreamActorHeadSphereFit", [340, 760]);
-    const rt = add("DreamActorBoneRetarget", [680, 20]);
-    const save = add("DreamActorSaveMotion", [1240, 40], { filename_prefix: "tests/bone_editor" });
-    link(video, 0, skelD, "video"); link(skelD, 0, headD, "motion"); link(headD, 0, rt, "driving");
-    link(image, 0, skelR, "image"); link(skelR, 0, headR, "motion"); link(headR, 0, rt, "reference");
-    link(image, 0, rt, "reference_image"); link(rt, 0, save, "motion");
+  result.ids = await buildGraph(page, {
+    video: ["DreamActorLoadVideo", [20, 40], { video: videoName, frame_count: Number(frameCount) }],
+    skelD: ["DreamActorSkeletonExtract", [20, 420]],
+    headD: ["DreamActorHeadSphereFit", [20, 760]],
+    image: ["LoadImage", [340, 40], { image: imageName }],
+    skelR: ["DreamActorSkeletonExtract", [340, 420]],
+    headR: ["DreamActorHeadSphereFit", [340, 760]],
+    rt: ["DreamActorBoneRetarget", [680, 20]],
+    save: ["DreamActorSaveMotion", [1240, 40], { filename_prefix: "tests/bone_editor" }],
+  }, [["video", 0, "skelD", "video"], ["skelD", 0, "headD", "motion"], ["headD", 0, "rt", "driving"],
+      ["image", 0, "skelR", "image"], ["skelR", 0, "headR", "motion"], ["headR", 0, "rt", "reference"],
+      ["image", 0, "rt", "reference_image"], ["rt", 0, "save", "motion"]]);
+  await page.evaluate(() => {
     window.__executed = {};
     window.comfyAPI.api.api.addEventListener("executed", (e) => { window.__executed[String(e.detail.node)] = e.detail.output; });
-    // the editor node large and in full view, clear of the menu bar (for the screenshot)
-    rt.setSize([640, 900]);
-    app.canvas.ds.scale = 1;
-    app.canvas.ds.offset = [420 - rt.pos[0], 140 - rt.pos[1]];
-    app.graph.setDirtyCanvas(true, true);
-    return { rt: rt.id, save: save.id };
-  }, { videoName, imageName, frameCount });
+  });
+  await frameEditorNode(page, result.ids.rt); // the editor node large and in full view (for the screenshot)
 
-  const waitPreview = async (notName) => page.waitForFunction(({ id, notName }) => {
-    const ed = window.app.graph.getNodeById(id)?.boneEditor;
-    return ed?.preview && ed.preview.name !== notName && ed.image && ed.prediction ? ed.preview.name : false;
-  }, { id: result.ids.rt, notName }, { timeout: 240000 });
-
-  result.widgetBefore = await page.evaluate((id) => window.app.graph.getNodeById(id).widgets.find((w) => w.name === "bone_edits").value, result.ids.rt);
+  result.widgetBefore = await editsValue(page, result.ids.rt);
   result.editsWidgetHidden = await page.evaluate((id) => window.app.graph.getNodeById(id).widgets.find((w) => w.name === "bone_edits").hidden === true, result.ids.rt);
   await page.evaluate(() => window.app.queuePrompt(0, 1));
-  result.firstPreview = await (await waitPreview(null)).jsonValue();
+  result.firstPreview = await waitPreview(page, result.ids.rt);
   step("first run shown in the editor");
 
   // ---- pick the frame where the forearm reads longest on screen, with the real frame slider
-  const pick = await page.evaluate(({ id, bone }) => {
-    const ed = window.app.graph.getNodeById(id).boneEditor;
-    const P = ed.preview;
-    const j = P.joint_names.indexOf(bone);
-    const p = P.parents[j];
-    let best = 0;
-    let bestLen = -1;
-    for (const t of ed.frames.keys()) {
-      const q = ed.predictAt(t);
-      if (!q) continue;
-      const len = Math.hypot(q.joints2d[j][0] - q.joints2d[p][0], q.joints2d[j][1] - q.joints2d[p][1]);
-      if (len > bestLen) { bestLen = len; best = t; }
-    }
-    const slider = ed.frameSlider;
-    slider.value = String(best);
-    slider.dispatchEvent(new Event("input", { bubbles: true }));
-    return { frame: best, pixels: bestLen, numFrames: P.num_frames, referenceLengths: P.reference.lengths,
-      jointNames: P.joint_names };
-  }, { id: result.ids.rt, bone: FOREARM });
-  Object.assign(result, pick);
-  await page.waitForFunction(({ id, frame }) => {
-    const ed = window.app.graph.getNodeById(id).boneEditor;
-    return ed.frame === frame && ed.prediction && !ed.renderQueued;
-  }, { id: result.ids.rt, frame: pick.frame });
+  Object.assign(result, await showLongestBoneFrame(page, result.ids.rt, FOREARM));
 
   const grab = () => page.evaluate((id) => {
     const ed = window.app.graph.getNodeById(id).boneEditor;
@@ -102,10 +50,8 @@ try {
     return { data: Array.from(c.getContext("2d").getImageData(0, 0, c.width, c.height).data), w: c.width, h: c.height };
   }, result.ids.rt);
   const before = await grab();
-  const handles = await page.evaluate(({ id, bone }) => {
-    const ed = window.app.graph.getNodeById(id).boneEditor;
-    return { wrist: ed.handleClientPoint(bone), elbow: ed.handleClientPoint("left_elbow") };
-  }, { id: result.ids.rt, bone: FOREARM });
+  const points = await handlePoints(page, result.ids.rt, [FOREARM, "left_elbow"]);
+  const handles = { wrist: points[FOREARM], elbow: points.left_elbow };
   result.handles = handles;
 
   // ---- drag the forearm handle outwards along the bone, with real mouse events
@@ -115,7 +61,7 @@ try {
   await page.mouse.move(wrist.x, wrist.y);
   await page.mouse.down();
   await page.mouse.move(target.x, target.y, { steps: 12 });
-  result.widgetDuringDrag = await page.evaluate((id) => window.app.graph.getNodeById(id).widgets.find((w) => w.name === "bone_edits").value, result.ids.rt);
+  result.widgetDuringDrag = await editsValue(page, result.ids.rt);
   await page.mouse.up();
   await page.waitForFunction((id) => !window.app.graph.getNodeById(id).boneEditor.renderQueued, result.ids.rt);
   step("forearm dragged");
@@ -160,7 +106,7 @@ try {
 
   // ---- queue with the edit: the server's output carries it
   await page.evaluate(() => { window.__executed = {}; return window.app.queuePrompt(0, 1); });
-  result.secondPreview = await (await waitPreview(result.firstPreview)).jsonValue();
+  result.secondPreview = await waitPreview(page, result.ids.rt, result.firstPreview);
   await page.waitForFunction((id) => window.__executed[String(id)], result.ids.save, { timeout: 120000 });
   result.saveText = await page.evaluate((id) => window.__executed[String(id)].text, result.ids.save);
   result.serverPreviewEdits = await page.evaluate((id) => window.app.graph.getNodeById(id).boneEditor.preview.edits, result.ids.rt);
@@ -199,7 +145,7 @@ try {
   step("reloaded");
 
   // ---- the controls, clicked: a preset, the left/right link, undo
-  const widgetValue = () => page.evaluate((id) => window.app.graph.getNodeById(id).widgets.find((w) => w.name === "bone_edits").value, result.ids.rt);
+  const widgetValue = () => editsValue(page, result.ids.rt);
   const editor = page.locator(".da-bone-editor");
   await editor.locator("select").first().selectOption("chibi");
   result.afterPreset = await widgetValue();
