@@ -598,6 +598,23 @@ def real_motions(media):
     return driver, photo
 
 
+@pytest.mark.slow
+def test_an_arm_hidden_for_most_of_the_clip_still_follows_where_it_is_seen(real_motions):
+    """The sports2d jumper turns away after frame 90, hiding his left arm for the rest of the
+    clip; it must keep the jumping jacks it shows (not freeze at the reference's pose)."""
+    driver, photo = real_motions
+    arm = [IDX["left_elbow"], IDX["left_wrist"]]
+    hidden = driver.replace(conf=driver.conf.copy())
+    hidden.conf[35:, arm] = 0.1  # seen on 35 of 100 frames, as the whole clip's 48 % and lower
+    res = retarget_details(hidden, photo, {"preset": "match reference"})
+    assert res.followed[arm].all() and "left_elbow" not in res.info.split("held at the reference pose")[-1]
+    v = np.flatnonzero(driver.valid[:35])
+    cos = _cosines(res.motion.joints3d[v], driver.joints3d[v])[:, [a - 1 for a in arm]]
+    assert cos.min() > 0.9999  # the driver's arm directions where the arm is seen
+    swing = np.ptp(res.motion.joints2d[v, IDX["left_wrist"], 1])
+    assert swing > 0.2 * photo.image_size[1]  # the jumping jacks: the wrist sweeps up and down
+
+
 def _planting_bones(ik_weight, valid):
     """(T, J-1) bones the planting may re-aim: thigh, shin, toe and heel of a leg with IK weight."""
     mask = np.zeros((int(valid.sum()), J - 1), bool)
