@@ -32,7 +32,8 @@ app.registerExtension({
       if (!text) return;
       const el = infoElement(this);
       el.textContent = Array.isArray(text) ? text.join("\n") : String(text);
-      this.setSize([this.size[0], this.computeSize()[1]]);
+      // grow to fit the text, never shrink: the artist's own size (room for previews) stays
+      this.setSize([this.size[0], Math.max(this.size[1], this.computeSize()[1])]);
       app.graph.setDirtyCanvas(true, true);
     };
   },
