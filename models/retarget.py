@@ -737,6 +737,10 @@ class RetargetResult:
     plant: PlantReport
     framing: np.ndarray
     """(3, 3) similarity from the driver's pixels to the reference image's."""
+    root_lever: np.ndarray
+    """(T, 3) ``X_t - A``: the root is ``A + leg_ratio * (X_t - A)`` before planting lowers it, X_t
+    the driver's root (or its median where the body stays in place), A the point on the driver's
+    floor it scales about; 0 on invalid frames. A new leg ratio r1 moves the root by (r1 - r0) x it."""
     gaps: list[tuple[int, int]] = field(default_factory=list)
     """Inclusive runs of invalid driving frames."""
 
@@ -919,10 +923,10 @@ def retarget_details(driving: Motion, reference: Motion, edits: "BoneEdits | str
         anchor = np.median(D[valid, 0], axis=0)
     legs_held = has_legs and any(sk[n] in held for side in LEGS.values() for n in side)
     root_moves = bool(followed[0]) and not legs_held
-    if root_moves:
-        root = anchor + ratio * (D[:, 0] - anchor)
-    else:  # the driver shows no pelvis, or no legs to stand on: keep the body where it is
-        root = np.broadcast_to(anchor + ratio * (np.median(D[valid, 0], axis=0) - anchor), (T, 3)).copy()
+    # the driver shows no pelvis, or no legs to stand on: keep the body where it is
+    X = D[:, 0] if root_moves else np.broadcast_to(np.median(D[valid, 0], axis=0), (T, 3))
+    lever = X - anchor  # (T, 3): the root is anchor + leg ratio x lever (before planting)
+    root = anchor + ratio * lever
 
     ik_weight = np.zeros((T, 2))
     report = PlantReport()
@@ -1024,7 +1028,8 @@ def retarget_details(driving: Motion, reference: Motion, edits: "BoneEdits | str
     )
     return RetargetResult(motion=motion, info=info, target_lengths=target, driver_lengths=drv_len,
                           reference_lengths=ref_len, fallbacks=fallbacks, followed=followed, contacts=contacts,
-                          ik_weight=ik_weight, plant=report, framing=S, gaps=gaps)
+                          ik_weight=ik_weight, plant=report, framing=S,
+                          root_lever=np.where(valid[:, None], lever, 0.0), gaps=gaps)
 
 
 def retarget(driving: Motion, reference: Motion, edits: "BoneEdits | str | dict | None" = None,

@@ -23,7 +23,7 @@ spine, neck, head, face) and any framing change are exact too; leg edits are clo
 File layout (``<temp>/dreamactor_retarget/<name>.npz``, numpy, no pickles):
 ``pose3d`` (T, J, 3) float32, ``driver3d`` (T, J, 3) float32, ``valid`` (T,) bool,
 ``head_center`` (T, 3) float32, ``head_radius`` (T,) float32, ``root_lever`` (T, 3) float64
-(see :func:`root_lever`), ``meta`` () str (JSON).
+(see ``RetargetResult.root_lever``), ``meta`` () str (JSON).
 """
 from __future__ import annotations
 
@@ -38,9 +38,8 @@ import numpy as np
 
 from .bone_edits import BoneEdits
 from .motion import Motion, project
-from .retarget import (CONF_THRESHOLD, FACE_BONES, LEGS, RetargetResult, _anchor_joints, _foot_points, _head_ratio,
-                       _leg_length, _lowest_point, _pixels_per_metre, _seen, estimate_up, forward_kinematics,
-                       unit_directions)
+from .retarget import (CONF_THRESHOLD, FACE_BONES, RetargetResult, _anchor_joints, _head_ratio, _leg_length,
+                       _pixels_per_metre, _seen)
 
 PREVIEW_VERSION = 1
 PREVIEW_FOLDER = "dreamactor_retarget"
@@ -92,36 +91,6 @@ def _framing_facts(result: RetargetResult, driving: Motion, reference: Motion, f
         "ref_anchor": reference.joints2d[f0, anchor].astype(np.float64).mean(0).tolist(),
         "ref_ppm": _pixels_per_metre(reference.camera, reference.joints3d[f0, anchor].astype(np.float64)),
     }
-
-
-def root_lever(result: RetargetResult, driving: Motion, reference: Motion) -> np.ndarray:
-    """(T, 3) ``X_t - A``: the server's root is ``A + leg_ratio * (X_t - A)`` (before planting
-    lowers it), X_t the driver's root (or its median where the body stays in place), A the
-    point on the driver's floor it scales about. So a new leg ratio r1 moves the root by
-    ``(r1 - r0) * lever``. Mirrors the root path of ``retarget_details`` (the bone-editor
-    vectors test holds the two together)."""
-    sk = driving.skeleton
-    par = np.asarray(sk.parents)
-    D = np.asarray(driving.joints3d, np.float64)
-    valid = driving.valid.astype(bool)
-    ref_seen = _seen(reference, CONF_THRESHOLD)
-    r0 = int(np.flatnonzero(ref_seen.any(1))[0])
-    _, ref_ok = unit_directions(reference.joints3d[r0], par)
-    held = ~result.followed & ref_ok & ref_seen[r0] & ref_seen[r0, np.maximum(par, 0)]
-    held[0] = False
-    legs_held = any(held[sk[n]] for side in LEGS.values() for n in side if n in sk.index)
-    root_moves = bool(result.followed[0]) and not legs_held
-    middle = np.median(D[valid, 0], axis=0)
-    if result.contacts.any():
-        up = estimate_up(D, valid, sk)
-        dirs, _ = unit_directions(D, par)
-        rigid = forward_kinematics(D[:, 0], dirs, result.driver_lengths, par)
-        lowest = np.stack([_lowest_point(rigid[:, _foot_points(sk, side)], up) for side in LEGS], 1)
-        anchor = lowest[result.contacts].mean(0)
-    else:
-        anchor = middle
-    X = D[:, 0] if root_moves else np.broadcast_to(middle, D[:, 0].shape)
-    return np.where(valid[:, None], X - anchor, 0.0)
 
 
 def build_preview(result: RetargetResult, driving: Motion, reference: Motion, edits: BoneEdits, framing: str,
@@ -181,7 +150,7 @@ def build_preview(result: RetargetResult, driving: Motion, reference: Motion, ed
         "valid": valid,
         "head_center": np.asarray(out.head_center, np.float32),
         "head_radius": np.asarray(out.head_radius, np.float32),
-        "root_lever": root_lever(result, driving, reference),
+        "root_lever": result.root_lever,
         "meta": np.asarray(json.dumps(meta)),
     }
 
