@@ -13,11 +13,10 @@ import comfy.model_management
 import torch
 
 from ..models import dreamactor_forward as daf
-from ..models.segment_cache import FaceMotionStore, content_key, module_fingerprint, video_identity
+from ..models.segment_cache import KEY_CHARS, FaceMotionStore, content_key, module_fingerprint, video_identity
 
 CACHE_DIRNAME = "dreamactor_face_motion"
 MOTION_DIM = 512  # the motion encoder's output (Generator style_dim)
-KEY_CHARS = 16
 
 
 def model_compute(patcher):
