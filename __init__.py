@@ -4,6 +4,7 @@
 ComfyUI loads this package from custom_nodes/. Only the V3 entry point is exported
 (exporting NODE_CLASS_MAPPINGS too would make the host ignore it).
 """
+
 from __future__ import annotations
 
 WEB_DIRECTORY = "./web"

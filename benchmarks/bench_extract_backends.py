@@ -3,9 +3,9 @@
     .venv/bin/python benchmarks/bench_extract_backends.py [--frames 120]
 
 Both backends see the same person crops, frame by frame: the pack's person
-tracker (``models.tracking``) picks the crop, then
+tracker (``models.extract.tracking``) picks the crop, then
 
-* ``separate`` (what ``models.extract`` runs): Pose on the body crop, Hands on a
+* ``separate`` (what ``models.extract.driver`` runs): Pose on the body crop, Hands on a
   crop per wrist (or on the body crop when hands are large), Face Mesh (478
   points) on a crop around the head;
 * ``holistic``: ``mediapipe.solutions.holistic`` (refine_face_landmarks=True,
@@ -35,8 +35,9 @@ are guesses), fewer faces of small people (48 % vs 76 % on demo.mp4), and it
 gives no hand world landmarks (``hands3d`` needs them). Face jitter is the same
 once the face crop is kept still while tracking (it was 0.23 vs 0.10 % on
 single_face.mp4 with a crop that followed the head every frame). So
-``models.extract`` runs the separate solutions.
+``models.extract.driver`` runs the separate solutions.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -50,14 +51,15 @@ sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
 
 import numpy as np  # noqa: E402
-
 from fetch_media import fetch  # noqa: E402
-from models import extract, face_mesh, landmarkers  # noqa: E402
-from models.landmarkers import landmark_array  # noqa: E402
-from models.mediapipe_body import MP  # noqa: E402
-from models.roi import SquareCrop  # noqa: E402
-from models.tracking import PersonFollower  # noqa: E402
-from models.video import FileVideo  # noqa: E402
+
+from models.core.roi import SquareCrop  # noqa: E402
+from models.extract import driver as extract  # noqa: E402
+from models.extract import face_mesh, landmarkers  # noqa: E402
+from models.extract.body_mapping import MP  # noqa: E402
+from models.extract.landmarkers import landmark_array  # noqa: E402
+from models.extract.tracking import PersonFollower  # noqa: E402
+from models.io.video import FileVideo  # noqa: E402
 
 CLIPS = (("demo.mp4", 120), ("single_face.mp4", 72), ("WolfgangLanger_Pexels.mp4", 240))
 
@@ -84,11 +86,13 @@ class Timer:
 
 
 def run_separate(video, frames: int):
-    """The pack's pipeline (models.extract.track_person); times the pose model on
+    """The pack's pipeline (models.extract.driver.track_person); times the pose model on
     the tracking crop, the hand models and the face model."""
     timer = Timer()
-    saved = [(landmarkers.HandLandmarker, "process", timer.wrap(landmarkers.HandLandmarker, "process", "hands")),
-             (face_mesh.FaceMeshDetector, "detect", timer.wrap(face_mesh.FaceMeshDetector, "detect", "face"))]
+    saved = [
+        (landmarkers.HandLandmarker, "process", timer.wrap(landmarkers.HandLandmarker, "process", "hands")),
+        (face_mesh.FaceMeshDetector, "detect", timer.wrap(face_mesh.FaceMeshDetector, "detect", "face")),
+    ]
     orig_init = PersonFollower.__init__
 
     def timed_init(self, *a, **k):  # time the tracker's per-frame pose, not the searches
@@ -104,16 +108,24 @@ def run_separate(video, frames: int):
             setattr(owner, name, fn)
     ms = 1000 * (timer.total["hands"] + timer.total["face"] + timer.total["pose"]) / frames
     face = np.where(raw.face_valid[:, None, None], raw.face[..., :2], np.nan)
-    return ms, dict(body=raw.body_valid, hands=raw.hand_valid, hand_wrist=raw.hand_image[:, :, 0, :2],
-                    pose=raw.pose_image[..., :2], vis=raw.pose_vis, face=face, face_valid=raw.face_valid)
+    return ms, dict(
+        body=raw.body_valid,
+        hands=raw.hand_valid,
+        hand_wrist=raw.hand_image[:, :, 0, :2],
+        pose=raw.pose_image[..., :2],
+        vis=raw.pose_vis,
+        face=face,
+        face_valid=raw.face_valid,
+    )
 
 
 def run_holistic(video, frames: int):
     """Holistic on the tracker's body crop (at full resolution), its own pose, hands, face."""
     from mediapipe.python.solutions import holistic
 
-    model = holistic.Holistic(static_image_mode=False, model_complexity=1, smooth_landmarks=False,
-                              refine_face_landmarks=True)
+    model = holistic.Holistic(
+        static_image_mode=False, model_complexity=1, smooth_landmarks=False, refine_face_landmarks=True
+    )
     follower = PersonFollower()
     T = frames
     body = np.zeros(T, bool)
@@ -143,8 +155,15 @@ def run_holistic(video, frames: int):
             face[t] = crop.to_frame(landmark_array(out.face_landmarks)[:, :2])
     model.close()
     follower.close()
-    return 1000 * spent / frames, dict(body=body, hands=hands, hand_wrist=hand_wrist, pose=pose, vis=vis,
-                                       face=face, face_valid=~np.isnan(face[:, 0, 0]))
+    return 1000 * spent / frames, dict(
+        body=body,
+        hands=hands,
+        hand_wrist=hand_wrist,
+        pose=pose,
+        vis=vis,
+        face=face,
+        face_valid=~np.isnan(face[:, 0, 0]),
+    )
 
 
 def _first(video, frames: int):
@@ -176,9 +195,14 @@ def hand_side_ok(r) -> float:
 
 
 def row(r, frames: int) -> dict[str, float]:
-    return {"body %": 100 * r["body"].mean(), "L hand %": 100 * r["hands"][:, 0].mean(),
-            "R hand %": 100 * r["hands"][:, 1].mean(), "face %": 100 * r["face_valid"].mean(),
-            "face jitter %": face_jitter(r["face"]), "hand side ok %": hand_side_ok(r)}
+    return {
+        "body %": 100 * r["body"].mean(),
+        "L hand %": 100 * r["hands"][:, 0].mean(),
+        "R hand %": 100 * r["hands"][:, 1].mean(),
+        "face %": 100 * r["face_valid"].mean(),
+        "face jitter %": face_jitter(r["face"]),
+        "hand side ok %": hand_side_ok(r),
+    }
 
 
 def main() -> None:

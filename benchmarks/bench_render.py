@@ -3,9 +3,10 @@
     .venv/bin/python benchmarks/bench_render.py [--frames 120] [--repeat 3] [--all-cores]
 
 Renders a synthetic person (tests/unit/motion_fixtures.py) whose arms swing and
-head turns, through ``models.render.render_frames`` (the path a sampler takes),
+head turns, through ``models.render.frames.render_frames`` (the path a sampler takes),
 pinned to one CPU core unless --all-cores. Prints the best of --repeat runs.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -19,10 +20,10 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "unit"))
 
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
-
-from models.render import STYLES, render_frames  # noqa: E402
-from models.skeleton import BODY  # noqa: E402
 from motion_fixtures import FRONTAL_HEAD, person_motion, reproject, yaw  # noqa: E402
+
+from models.core.skeleton import BODY  # noqa: E402
+from models.render.frames import STYLES, render_frames  # noqa: E402
 
 SIZES = ((832, 480), (1280, 720))
 

@@ -5,10 +5,10 @@
 
 1. Retarget throughput on real motion: the sports2d clip (demo.mp4, 230 frames)
    drives the astronaut photo. Both motions come from the pack's own extraction
-   (``models.extract`` then ``models.head_sphere.fit_head_sphere``, what Skeleton
+   (``models.extract.driver`` then ``models.head.sphere.fit_head_sphere``, what Skeleton
    Extract -> Head Sphere Fit does in the node graph), cached as .motion.npz in
    ``.cache/bench/`` so only the first run extracts (``--refresh`` redoes it).
-   Timed: ``models.retarget.retarget_details`` (what DreamActor Bone Retarget runs)
+   Timed: ``models.retarget.transfer.retarget_details`` (what DreamActor Bone Retarget runs)
    over the whole clip and over the clip played forwards and backwards to ``--long``
    frames (no jumps at the seams, so foot contacts stay real), with feet planting on
    and off; best of ``--repeat`` runs, in this one process (torch is not involved:
@@ -21,6 +21,7 @@
    forearm handle with ``--moves`` real mouse moves, each awaited until its redraw
    finished; what it times is described in that file and printed with the figures.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,10 +42,10 @@ sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
 
 import numpy as np  # noqa: E402
-
 from fetch_media import fetch  # noqa: E402
-from models.motion import OPTIONAL_PER_FRAME, PER_FRAME, Motion  # noqa: E402
-from models.retarget import retarget_details  # noqa: E402
+
+from models.core.motion import OPTIONAL_PER_FRAME, PER_FRAME, Motion  # noqa: E402
+from models.retarget.transfer import retarget_details  # noqa: E402
 
 CACHE = os.path.join(ROOT, ".cache", "bench")
 DRIVING = "demo_driving.motion.npz"
@@ -64,10 +65,12 @@ def machine_facts() -> list[str]:
 
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     load = ", ".join(f"{v:.2f}" for v in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
-    return [f"machine: {platform.machine()} {platform.processor() or ''}".rstrip()
-            + f", {os.cpu_count()} cores ({usable} usable), load average {load}",
-            f"python {platform.python_version()}, numpy {np.__version__}, scipy {scipy.__version__}, "
-            f"torch {torch.__version__} ({torch.get_num_threads()} threads; the retarget does not use it)"]
+    return [
+        f"machine: {platform.machine()} {platform.processor() or ''}".rstrip()
+        + f", {os.cpu_count()} cores ({usable} usable), load average {load}",
+        f"python {platform.python_version()}, numpy {np.__version__}, scipy {scipy.__version__}, "
+        f"torch {torch.__version__} ({torch.get_num_threads()} threads; the retarget does not use it)",
+    ]
 
 
 # --------------------------------------------------------------------------- motions
@@ -92,9 +95,9 @@ def quiet_stderr():
 
 
 def _extract_driving() -> Motion:
-    from models.extract import extract_motion
-    from models.head_sphere import fit_head_sphere
-    from models.video import FileVideo
+    from models.extract.driver import extract_motion
+    from models.head.sphere import fit_head_sphere
+    from models.io.video import FileVideo
 
     return fit_head_sphere(extract_motion(FileVideo(fetch("demo.mp4"))))
 
@@ -102,8 +105,8 @@ def _extract_driving() -> Motion:
 def _extract_reference() -> Motion:
     import cv2
 
-    from models.extract import extract_image
-    from models.head_sphere import fit_head_sphere
+    from models.extract.driver import extract_image
+    from models.head.sphere import fit_head_sphere
 
     photo = cv2.cvtColor(cv2.imread(fetch("astronaut.png")), cv2.COLOR_BGR2RGB)
     return fit_head_sphere(extract_image(photo))
@@ -153,16 +156,19 @@ def top_costs(fn, n: int = 12) -> str:
     stats.strip_dirs().sort_stats("tottime").print_stats(n)
     lines = out.getvalue().splitlines()
     start = next(i for i, line in enumerate(lines) if "ncalls" in line)
-    return "\n".join(lines[start:start + n + 1])
+    return "\n".join(lines[start : start + n + 1])
 
 
 def retarget_table(driving: Motion, reference: Motion, long_frames: int, repeat: int, profile: bool) -> None:
     """Frames/s of retarget_details on the clip and its long version, feet planted and not."""
-    clips = [("sports2d clip", driving), (f"clip ping-pong x{long_frames / driving.num_frames:.1f}",
-                                          ping_pong(driving, long_frames))]
+    clips = [
+        ("sports2d clip", driving),
+        (f"clip ping-pong x{long_frames / driving.num_frames:.1f}", ping_pong(driving, long_frames)),
+    ]
     print(f"\nretarget_details, frames/s (best of {repeat}; goal > {RETARGET_GOAL_FPS:,.0f})")
-    print(f"{'driving motion':<24}{'frames':>7}{'plant_feet':>12}{'planted spans':>15}{'ms/run':>9}"
-          f"{'frames/s':>11}  goal")
+    print(
+        f"{'driving motion':<24}{'frames':>7}{'plant_feet':>12}{'planted spans':>15}{'ms/run':>9}{'frames/s':>11}  goal"
+    )
     slow = []
     for label, motion in clips:
         for plant in (True, False):
@@ -171,8 +177,10 @@ def retarget_table(driving: Motion, reference: Motion, long_frames: int, repeat:
             s = best_seconds(run, repeat)
             fps = motion.num_frames / s
             ok = "met" if fps > RETARGET_GOAL_FPS else "MISSED"
-            print(f"{label:<24}{motion.num_frames:>7}{'on' if plant else 'off':>12}{spans:>15}{s * 1e3:>9.1f}"
-                  f"{fps:>11,.0f}  {ok}")
+            print(
+                f"{label:<24}{motion.num_frames:>7}{'on' if plant else 'off':>12}{spans:>15}{s * 1e3:>9.1f}"
+                f"{fps:>11,.0f}  {ok}"
+            )
             if profile or fps <= RETARGET_GOAL_FPS:
                 slow.append((label, plant, run))
     for label, plant, run in slow:
@@ -187,11 +195,21 @@ def editor_redraw(driving_path: str, reference_path: str, moves: int) -> dict:
     from comfy_server import ComfyServer
 
     with ComfyServer() as server:
-        names = [server.put_input(p, n) for p, n in ((driving_path, "bench_" + DRIVING),
-                                                      (reference_path, "bench_" + REFERENCE),
-                                                      (fetch("astronaut.png"), None))]
-        proc = subprocess.run(["node", EDITOR_SCRIPT, server.url, *names, str(moves)], capture_output=True,
-                              text=True, timeout=600, cwd=os.path.join(ROOT, "tests", "browser"))
+        names = [
+            server.put_input(p, n)
+            for p, n in (
+                (driving_path, "bench_" + DRIVING),
+                (reference_path, "bench_" + REFERENCE),
+                (fetch("astronaut.png"), None),
+            )
+        ]
+        proc = subprocess.run(
+            ["node", EDITOR_SCRIPT, server.url, *names, str(moves)],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            cwd=os.path.join(ROOT, "tests", "browser"),
+        )
         lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
         if not lines:
             raise RuntimeError(f"no result from {EDITOR_SCRIPT}:\n{proc.stdout}\n{proc.stderr}")
@@ -205,22 +223,31 @@ def editor_table(r: dict, seconds: float) -> None:
     """Median and 95th percentile of each timed part of a drag event."""
     c = r["canvas"]
     print(f"\nbone editor, ms per drag event: headless {r['browser']}, software rendering (no GPU)")
-    print(f"{r['events']} real mouse moves dragging the forearm handle, {r['redraws']} redraws, {r['timed']} timed "
-          f"(after {r['warmup']} warm-up moves); canvas {c['w']}x{c['h']} px at devicePixelRatio {c['dpr']}, "
-          f"driving frame {r['frame']} of {r['numFrames']}")
+    print(
+        f"{r['events']} real mouse moves dragging the forearm handle, {r['redraws']} redraws, {r['timed']} timed "
+        f"(after {r['warmup']} warm-up moves); canvas {c['w']}x{c['h']} px at devicePixelRatio {c['dpr']}, "
+        f"driving frame {r['frame']} of {r['numFrames']}"
+    )
     print(f"{'ms per event':<46}{'median':>8}{'p95':>8}{'max':>8}  goal")
-    for key, label in (("handler", "pointermove handler (dragScale, apply)"),
-                       ("draw", "draw() (predictFrame x2 + canvas calls)"),
-                       ("raster", "raster flush (1-px getImageData after draw)"),
-                       ("work", "editor work: handler + draw + raster"),
-                       ("latency", "input event -> redraw done (incl. frame wait)")):
+    for key, label in (
+        ("handler", "pointermove handler (dragScale, apply)"),
+        ("draw", "draw() (predictFrame x2 + canvas calls)"),
+        ("raster", "raster flush (1-px getImageData after draw)"),
+        ("work", "editor work: handler + draw + raster"),
+        ("latency", "input event -> redraw done (incl. frame wait)"),
+    ):
         s = r["stats"][key]
-        goal = f"< {REDRAW_GOAL_MS:.0f} ms: {'met' if s['p95'] < REDRAW_GOAL_MS else 'MISSED'} (p95)" \
-            if key == "work" else ""
+        goal = (
+            f"< {REDRAW_GOAL_MS:.0f} ms: {'met' if s['p95'] < REDRAW_GOAL_MS else 'MISSED'} (p95)"
+            if key == "work"
+            else ""
+        )
         print(f"{label:<46}{s['median']:>8.2f}{s['p95']:>8.2f}{s['max']:>8.2f}  {goal}")
-    print(f"(performance.now() steps by {c['clockStepMs']:.3g} ms in this page; the drag moved the forearm between "
-          f"x{r['scaleRange'][0]:.2f} and x{r['scaleRange'][1]:.2f}; server, frontend, retarget and drag took "
-          f"{seconds:.0f} s)")
+    print(
+        f"(performance.now() steps by {c['clockStepMs']:.3g} ms in this page; the drag moved the forearm between "
+        f"x{r['scaleRange'][0]:.2f} and x{r['scaleRange'][1]:.2f}; server, frontend, retarget and drag took "
+        f"{seconds:.0f} s)"
+    )
 
 
 def main() -> int:
@@ -237,9 +264,11 @@ def main() -> int:
     print("\n".join(machine_facts()))
     driving, how_d = cached_motion(DRIVING, _extract_driving, args.refresh)
     reference, how_r = cached_motion(REFERENCE, _extract_reference, args.refresh)
-    print(f"driving: demo.mp4, {driving.num_frames} frames ({int(driving.valid.sum())} with the person), "
-          f"{driving.image_size[0]}x{driving.image_size[1]} ({how_d}); "
-          f"reference: astronaut.png, {reference.image_size[0]}x{reference.image_size[1]} ({how_r})")
+    print(
+        f"driving: demo.mp4, {driving.num_frames} frames ({int(driving.valid.sum())} with the person), "
+        f"{driving.image_size[0]}x{driving.image_size[1]} ({how_d}); "
+        f"reference: astronaut.png, {reference.image_size[0]}x{reference.image_size[1]} ({how_r})"
+    )
     retarget_table(driving, reference, args.long, args.repeat, args.profile)
     if not args.skip_browser:
         t = time.perf_counter()

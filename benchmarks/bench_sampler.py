@@ -15,6 +15,7 @@ Prints, measured side by side in this one run:
 
 Timings are the best of ``--repeat`` alternating runs. Run: ``python benchmarks/bench_sampler.py``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -42,27 +43,44 @@ def _setup():
     return fx, sampler, core, host
 
 
-def native_chain(fx, core, host, model, vae, pos, neg, ref, cvo, motion, face, n, length, motion_frames, seed,
-                 steps, cfg, with_face):
+def native_chain(
+    fx, core, host, model, vae, pos, neg, ref, cvo, motion, face, n, length, motion_frames, seed, steps, cfg, with_face
+):
     """The chain a user builds by hand: one WanAnimateToVideo + KSampler + decode per segment."""
     import numpy as np
     import torch
 
-    from models.render import render_frames
+    from models.render.frames import render_frames
 
-    pose = torch.from_numpy(np.stack(list(render_frames(motion, 0, n, W, H, style="wan-animate",
-                                                        fit="cover")))).float() / 255
+    pose = (
+        torch.from_numpy(np.stack(list(render_frames(motion, 0, n, W, H, style="wan-animate", fit="cover")))).float()
+        / 255
+    )
     face_video = torch.from_numpy(face.crops(0, n)).float() / 255 if with_face else None
     offset, previous, frames = 0, None, []
     while offset < n or previous is None:
-        out = core.WanAnimateToVideo.execute(pos, neg, vae, W, H, length, 1, motion_frames, offset,
-                                             reference_image=ref, clip_vision_output=cvo, face_video=face_video,
-                                             pose_video=pose, continue_motion=previous)
+        out = core.WanAnimateToVideo.execute(
+            pos,
+            neg,
+            vae,
+            W,
+            H,
+            length,
+            1,
+            motion_frames,
+            offset,
+            reference_image=ref,
+            clip_vision_output=cvo,
+            face_video=face_video,
+            pose_video=pose,
+            continue_motion=previous,
+        )
         c_pos, c_neg, latent, trim_latent, trim_image, offset = out.result
         image = host.sample.fix_empty_latent_channels(model, latent["samples"])
         noise = host.sample.prepare_noise(image, seed)
-        samples = host.sample.sample(model, noise, steps, cfg, "euler", "simple", c_pos, c_neg, image,
-                                     disable_pbar=True, seed=seed)
+        samples = host.sample.sample(
+            model, noise, steps, cfg, "euler", "simple", c_pos, c_neg, image, disable_pbar=True, seed=seed
+        )
         decoded = vae.decode(samples[:, :, trim_latent:])
         decoded = decoded.reshape(-1, *decoded.shape[-3:])
         frames.append(decoded[trim_image:])
@@ -80,15 +98,50 @@ def time_pair(fx, sampler, core, host, model, vae, n, length, motion_frames, ste
     for _ in range(repeat):
         with tempfile.TemporaryDirectory() as root, torch.inference_mode():
             t = time.perf_counter()
-            sampler.sample_segments(model, vae, pos, neg, ref, motion, face, 1, steps, 2.0, "euler", "simple", W, H,
-                                    segment_length=length, motion_frames=motion_frames,
-                                    face_strength=1.0 if with_face else 0.0, clip_vision_output=cvo,
-                                    cache_root=root)
+            sampler.sample_segments(
+                model,
+                vae,
+                pos,
+                neg,
+                ref,
+                motion,
+                face,
+                1,
+                steps,
+                2.0,
+                "euler",
+                "simple",
+                W,
+                H,
+                segment_length=length,
+                motion_frames=motion_frames,
+                face_strength=1.0 if with_face else 0.0,
+                clip_vision_output=cvo,
+                cache_root=root,
+            )
             ours.append(time.perf_counter() - t)
         with torch.inference_mode():
             t = time.perf_counter()
-            native_chain(fx, core, host, model, vae, pos, neg, ref, cvo, motion, face, n, length, motion_frames, 1,
-                         steps, 2.0, with_face)
+            native_chain(
+                fx,
+                core,
+                host,
+                model,
+                vae,
+                pos,
+                neg,
+                ref,
+                cvo,
+                motion,
+                face,
+                n,
+                length,
+                motion_frames,
+                1,
+                steps,
+                2.0,
+                with_face,
+            )
             theirs.append(time.perf_counter() - t)
     return min(ours), min(theirs)
 
@@ -110,7 +163,7 @@ def rss_child(segments: int) -> None:
     import torch
 
     fx, sampler, _, _ = _setup()
-    from models.stitch import StitchedVideo
+    from models.stitch.stitched_video import StitchedVideo
 
     n = 9 + 8 * (segments - 1)
     model, vae = fx.load_tiny("animate"), fx.load_tiny("vae")
@@ -119,18 +172,34 @@ def rss_child(segments: int) -> None:
     face.tokens_source = importlib.import_module(f"{fx.PACK_NAME}.nodes.face_motion").motion_source(model)
     before = peak_mib()
     with tempfile.TemporaryDirectory() as root, torch.inference_mode():
-        handle, _ = sampler.sample_segments(model, vae, fx.text_conditioning(1, 64), fx.text_conditioning(2, 64),
-                                            fx.reference_image(W, H), fx.moving_person(n, image_size=(W, H)), face,
-                                            1, 2, 2.0, "euler", "simple", W, H, segment_length=9, motion_frames=1,
-                                            cache_root=root)
+        handle, _ = sampler.sample_segments(
+            model,
+            vae,
+            fx.text_conditioning(1, 64),
+            fx.text_conditioning(2, 64),
+            fx.reference_image(W, H),
+            fx.moving_person(n, image_size=(W, H)),
+            face,
+            1,
+            2,
+            2.0,
+            "euler",
+            "simple",
+            W,
+            H,
+            segment_length=9,
+            motion_frames=1,
+            cache_root=root,
+        )
         frames = sum(1 for _ in StitchedVideo(handle.folder).iter_frames())
     peak = peak_mib()
     print(json.dumps({"segments": segments, "frames": frames, "peak_mib": peak, "after_setup_mib": before}))
 
 
 def peak_rss(segments: int) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--rss-child", str(segments)], capture_output=True, text=True,
-                         check=True)
+    out = subprocess.run(
+        [sys.executable, __file__, "--rss-child", str(segments)], capture_output=True, text=True, check=True
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -148,15 +217,21 @@ def main() -> int:
     model, vae = fx.load_tiny("animate"), fx.load_tiny("vae")
     print(f"tiny Wan-Animate (fp32, CPU, {torch_threads()} threads), {W}x{H}, euler/simple, cfg 2")
     ours, theirs = time_pair(fx, sampler, core, host, model, vae, 5, 5, 1, 1, True, 1)
-    print(f"with face video, 5 frames, 1 segment, 1 step: sampler {ours:.1f} s, native chain {theirs:.1f} s, "
-          f"ratio {ours / theirs:.2f}")
+    print(
+        f"with face video, 5 frames, 1 segment, 1 step: sampler {ours:.1f} s, native chain {theirs:.1f} s, "
+        f"ratio {ours / theirs:.2f}"
+    )
     ours, theirs = time_pair(fx, sampler, core, host, model, vae, 17, 9, 1, 4, False, args.repeat)
-    print(f"no face path, 17 frames, 2 segments, 4 steps: sampler {ours:.2f} s, native chain {theirs:.2f} s, "
-          f"ratio {ours / theirs:.2f}")
-    print(f"peak RSS, sample + stitch: {small['segments']} segments ({small['frames']} frames) "
-          f"{small['peak_mib']:.0f} MiB, {large['segments']} segments ({large['frames']} frames) "
-          f"{large['peak_mib']:.0f} MiB, ratio {large['peak_mib'] / small['peak_mib']:.3f} "
-          f"(after imports and loading: {small['after_setup_mib']:.0f} / {large['after_setup_mib']:.0f} MiB)")
+    print(
+        f"no face path, 17 frames, 2 segments, 4 steps: sampler {ours:.2f} s, native chain {theirs:.2f} s, "
+        f"ratio {ours / theirs:.2f}"
+    )
+    print(
+        f"peak RSS, sample + stitch: {small['segments']} segments ({small['frames']} frames) "
+        f"{small['peak_mib']:.0f} MiB, {large['segments']} segments ({large['frames']} frames) "
+        f"{large['peak_mib']:.0f} MiB, ratio {large['peak_mib'] / small['peak_mib']:.3f} "
+        f"(after imports and loading: {small['after_setup_mib']:.0f} / {large['after_setup_mib']:.0f} MiB)"
+    )
     return 0
 
 

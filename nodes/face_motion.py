@@ -1,10 +1,11 @@
 """The Wan-Animate motion encoder run on face crops, shared by Face Encode and the Sampler.
 
 Both compute the per-frame face motion the same way (the host's modules, the
-model's device and dtype, batch-aligned blocks: models.sampling.fill_face_motion),
+model's device and dtype, batch-aligned blocks: models.dit.sampling.fill_face_motion),
 so tokens precomputed by Face Encode give the sampler exactly the frames it makes
 from the crops.
 """
+
 from __future__ import annotations
 
 import os
@@ -12,8 +13,8 @@ import os
 import comfy.model_management
 import torch
 
-from ..models import dreamactor_forward as daf
-from ..models.segment_cache import KEY_CHARS, FaceMotionStore, content_key, module_fingerprint, video_identity
+from ..models.dit import forward as daf
+from ..models.dit.segment_cache import KEY_CHARS, FaceMotionStore, content_key, module_fingerprint, video_identity
 
 CACHE_DIRNAME = "dreamactor_face_motion"
 MOTION_DIM = 512  # the motion encoder's output (Generator style_dim)
@@ -36,6 +37,7 @@ def motion_encoder(patcher):
         device, dtype = model_compute(patcher)
         with torch.inference_mode():
             return daf.encode_face_motion(dm, pixels.to(device=device, dtype=dtype))
+
     return encode
 
 
@@ -43,8 +45,7 @@ def motion_source(patcher) -> str:
     """Identity of the motion encoder a face motion came from (weights, compute dtype, its patches)."""
     dm = daf.diffusion_model_of(patcher)
     patches = {k: v for k, v in getattr(patcher, "patches", {}).items() if "motion_encoder" in k}
-    return module_fingerprint(dm.motion_encoder, extra={"dtype": str(model_compute(patcher)[1]),
-                                                        "patches": patches})
+    return module_fingerprint(dm.motion_encoder, extra={"dtype": str(model_compute(patcher)[1]), "patches": patches})
 
 
 def face_motion_store(root: str, source: str, face) -> FaceMotionStore:

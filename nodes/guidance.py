@@ -1,19 +1,20 @@
 """Hybrid motion guidance: skeleton extraction, head-sphere fitting, face crops."""
+
 from __future__ import annotations
 
 import folder_paths
 import numpy as np
 from comfy_api.latest import io, ui
 
-from ..models import dreamactor_forward as daf
-from ..models.errors import DreamActorError
-from ..models.extract import extract_image, extract_motion
-from ..models.face_crops import face_track
-from ..models.face_expression import INTENSITY_RANGE, SMOOTHING_RANGE, neutral_index, shape_expression
-from ..models.guide_video import GuideVideo
-from ..models.head_sphere import fit_head_sphere
-from ..models.sampling import fill_face_motion
-from ..models.video import ArrayVideo, to_uint8_rgb
+from ..models.core.errors import DreamActorError
+from ..models.dit import forward as daf
+from ..models.dit.sampling import fill_face_motion
+from ..models.extract.driver import extract_image, extract_motion
+from ..models.face.crops import face_track
+from ..models.face.expression import INTENSITY_RANGE, SMOOTHING_RANGE, neutral_index, shape_expression
+from ..models.head.sphere import fit_head_sphere
+from ..models.io.video import ArrayVideo, to_uint8_rgb
+from ..models.render.guide_video import GuideVideo
 from .face_motion import face_motion_store, motion_encoder, motion_source
 from .host import Progress, node_errors
 from .motion_io import describe
@@ -29,8 +30,9 @@ def motion_preview(motion, background=None, frames: int = PREVIEW_FRAMES) -> np.
     (n, h, 512, 3) uint8, h keeping the source aspect."""
     W, H = motion.image_size
     height = max(16, int(round(PREVIEW_WIDTH * H / W / 2)) * 2)
-    guide = GuideVideo(motion, PREVIEW_WIDTH, height, "dreamactor", "stretch", background=background,
-                       background_dim=0.35)
+    guide = GuideVideo(
+        motion, PREVIEW_WIDTH, height, "dreamactor", "stretch", background=background, background_dim=0.35
+    )
     picks = np.unique(np.linspace(0, motion.num_frames - 1, min(frames, motion.num_frames)).round().astype(int))
     return np.stack([guide.frame(int(t)) for t in picks])
 
@@ -48,28 +50,53 @@ class SkeletonExtract(io.ComfyNode):
             display_name="DreamActor Skeleton Extract",
             category=CATEGORY,
             description="Extracts one person's motion with MediaPipe's bundled models on the CPU: a 3D body "
-                        "skeleton (SMPL-X joint names, metres in camera space), 2D joints, hands and the face "
-                        "mesh; one person tracked through the clip, short gaps filled, One-Euro smoothing.",
+            "skeleton (SMPL-X joint names, metres in camera space), 2D joints, hands and the face "
+            "mesh; one person tracked through the clip, short gaps filled, One-Euro smoothing.",
             inputs=[
                 Video.Input("video", optional=True, tooltip="The driving clip (connect this or 'image')."),
-                io.Image.Input("image", optional=True,
-                               tooltip="A reference photo (one image) instead of a video."),
-                io.Int.Input("person", default=0, min=0, max=16,
-                             tooltip="Who to track: 0 = the largest person; 1, 2, ... = counted from the left "
-                                     "on the first frame where anyone is seen."),
+                io.Image.Input("image", optional=True, tooltip="A reference photo (one image) instead of a video."),
+                io.Int.Input(
+                    "person",
+                    default=0,
+                    min=0,
+                    max=16,
+                    tooltip="Who to track: 0 = the largest person; 1, 2, ... = counted from the left "
+                    "on the first frame where anyone is seen.",
+                ),
                 io.Boolean.Input("hands", default=True, tooltip="Also track both hands (21 points each)."),
-                io.Boolean.Input("face", default=True, tooltip="Also track the face mesh (478 points), needed "
-                                                               "for the head sphere and the face crops."),
-                io.Boolean.Input("smooth", default=True, tooltip="One-Euro smoothing of the video track "
-                                                                 "(off: raw detections)."),
-                io.Float.Input("min_cutoff", default=1.0, min=0.01, max=30.0, step=0.05,
-                               tooltip="One-Euro cutoff at rest (Hz): lower = steadier when still, more lag."),
-                io.Float.Input("beta", default=1.0, min=0.0, max=50.0, step=0.05,
-                               tooltip="One-Euro speed response: higher = less lag in fast moves (flips, "
-                                       "kicks), a bit more jitter."),
-                io.Int.Input("fill_gaps", default=8, min=0, max=120,
-                             tooltip="Longest gap (frames) without a detection that is filled by "
-                                     "interpolation (marked as filled). Longer gaps stay empty."),
+                io.Boolean.Input(
+                    "face",
+                    default=True,
+                    tooltip="Also track the face mesh (478 points), needed for the head sphere and the face crops.",
+                ),
+                io.Boolean.Input(
+                    "smooth", default=True, tooltip="One-Euro smoothing of the video track (off: raw detections)."
+                ),
+                io.Float.Input(
+                    "min_cutoff",
+                    default=1.0,
+                    min=0.01,
+                    max=30.0,
+                    step=0.05,
+                    tooltip="One-Euro cutoff at rest (Hz): lower = steadier when still, more lag.",
+                ),
+                io.Float.Input(
+                    "beta",
+                    default=1.0,
+                    min=0.0,
+                    max=50.0,
+                    step=0.05,
+                    tooltip="One-Euro speed response: higher = less lag in fast moves (flips, "
+                    "kicks), a bit more jitter.",
+                ),
+                io.Int.Input(
+                    "fill_gaps",
+                    default=8,
+                    min=0,
+                    max=120,
+                    tooltip="Longest gap (frames) without a detection that is filled by "
+                    "interpolation (marked as filled). Longer gaps stay empty.",
+                ),
             ],
             outputs=[
                 Motion.Output(display_name="motion", tooltip="The person's motion (DA_MOTION)."),
@@ -78,31 +105,45 @@ class SkeletonExtract(io.ComfyNode):
         )
 
     @classmethod
-    def execute(cls, person, hands, face, smooth, min_cutoff, beta, fill_gaps, video=None,
-                image=None) -> io.NodeOutput:
+    def execute(cls, person, hands, face, smooth, min_cutoff, beta, fill_gaps, video=None, image=None) -> io.NodeOutput:
         with node_errors("DreamActorSkeletonExtract"):
             if (video is None) == (image is None):
-                raise DreamActorError("connect exactly one of 'video' and 'image'",
-                                      fix="a driving clip goes to 'video', a reference photo to 'image'",
-                                      input="video")
+                raise DreamActorError(
+                    "connect exactly one of 'video' and 'image'",
+                    fix="a driving clip goes to 'video', a reference photo to 'image'",
+                    input="video",
+                )
             who = "largest" if person == 0 else person - 1
             if image is not None:
                 if image.shape[0] != 1:
-                    raise DreamActorError(f"'image' holds {image.shape[0]} images; one reference photo is expected",
-                                          fix="pick one image (core 'Image From Batch'), or use DreamActor "
-                                              "Images To Video for a frame sequence", input="image")
+                    raise DreamActorError(
+                        f"'image' holds {image.shape[0]} images; one reference photo is expected",
+                        fix="pick one image (core 'Image From Batch'), or use DreamActor "
+                        "Images To Video for a frame sequence",
+                        input="image",
+                    )
                 frame = to_uint8_rgb(image[0])
                 motion = extract_image(frame, person=who, hands=hands, face=face)
                 preview = motion_preview(motion, ArrayVideo(frame[None], fps=1.0))
             else:
                 progress = Progress(video.num_frames)
-                motion = extract_motion(video, person=who, min_cutoff=min_cutoff, beta=beta, smoothing=smooth,
-                                        fill_gaps_max=fill_gaps, hands=hands, face=face, progress=progress,
-                                        should_stop=progress.should_stop)
+                motion = extract_motion(
+                    video,
+                    person=who,
+                    min_cutoff=min_cutoff,
+                    beta=beta,
+                    smoothing=smooth,
+                    fill_gaps_max=fill_gaps,
+                    hands=hands,
+                    face=face,
+                    progress=progress,
+                    should_stop=progress.should_stop,
+                )
                 preview = motion_preview(motion, video)
         images = frames_to_image(preview)
-        return io.NodeOutput(motion, images,
-                             ui={**ui.PreviewImage(images, cls=cls).as_dict(), "text": [_motion_info(motion)]})
+        return io.NodeOutput(
+            motion, images, ui={**ui.PreviewImage(images, cls=cls).as_dict(), "text": [_motion_info(motion)]}
+        )
 
 
 class HeadSphereFit(io.ComfyNode):
@@ -113,15 +154,26 @@ class HeadSphereFit(io.ComfyNode):
             display_name="DreamActor Head Sphere Fit",
             category=CATEGORY,
             description="Fits DreamActor's 3D head sphere per frame: rotation from the face mesh against a "
-                        "canonical face, centre and radius in camera space; smoothed; frames where the face "
-                        "is lost are interpolated or held and marked.",
+            "canonical face, centre and radius in camera space; smoothed; frames where the face "
+            "is lost are interpolated or held and marked.",
             inputs=[
                 Motion.Input("motion", tooltip="A motion with the face mesh (Skeleton Extract with face on)."),
-                io.Float.Input("smoothing", default=1.5, min=0.0, max=10.0, step=0.1,
-                               tooltip="Temporal smoothing of the head (Gaussian sigma in frames; 0 = off)."),
-                io.Int.Input("max_hold", default=12, min=0, max=600,
-                             tooltip="Longest face gap (frames) bridged by interpolation, and how long the last "
-                                     "head is held where neither face nor body is seen."),
+                io.Float.Input(
+                    "smoothing",
+                    default=1.5,
+                    min=0.0,
+                    max=10.0,
+                    step=0.1,
+                    tooltip="Temporal smoothing of the head (Gaussian sigma in frames; 0 = off).",
+                ),
+                io.Int.Input(
+                    "max_hold",
+                    default=12,
+                    min=0,
+                    max=600,
+                    tooltip="Longest face gap (frames) bridged by interpolation, and how long the last "
+                    "head is held where neither face nor body is seen.",
+                ),
             ],
             outputs=[Motion.Output(display_name="motion", tooltip="The motion with the head sphere filled in.")],
         )
@@ -145,59 +197,108 @@ class FaceEncode(io.ComfyNode):
             display_name="DreamActor Face Encode",
             category=CATEGORY,
             description="Aligned square face crops of the driving clip, stabilised over time, for the implicit "
-                        "face motion (Face Attn). Without a model the crops stay lazy (cut per window when the "
-                        "sampler needs them); with the Wan-Animate MODEL connected the face motion tokens are "
-                        "computed here once, with expression controls, and kept on disk so a stopped run resumes.",
+            "face motion (Face Attn). Without a model the crops stay lazy (cut per window when the "
+            "sampler needs them); with the Wan-Animate MODEL connected the face motion tokens are "
+            "computed here once, with expression controls, and kept on disk so a stopped run resumes.",
             inputs=[
                 Video.Input("video", tooltip="The driving clip the motion was extracted from."),
                 Motion.Input("motion", tooltip="Its motion, with the face mesh."),
-                io.Int.Input("size", default=512, min=64, max=2048, step=16,
-                             tooltip="Crop size in pixels (Wan-Animate's face encoder takes 512)."),
-                io.Float.Input("scale", default=1.2, min=0.8, max=3.0, step=0.05,
-                               tooltip="Crop side as a multiple of the forehead-to-chin length."),
-                io.Float.Input("smoothing", default=2.0, min=0.0, max=20.0, step=0.1,
-                               tooltip="Stabilisation of the crop window over time (frames); 0 = per-frame boxes."),
-                io.Float.Input("intensity", default=1.0, optional=True, min=lo, max=hi, step=0.05,
-                               tooltip="Expression strength relative to the neutral frame: 0 = the neutral face "
-                                       "throughout, 1 = as driven, above 1 = exaggerated. Needs 'model'."),
-                io.Int.Input("neutral_frame", default=0, optional=True, min=0, max=1_000_000,
-                             tooltip="The clip frame (from 0) with a calm face that 'intensity' is measured "
-                                     "from; if the face is not seen there, the nearest frame where it is."),
-                io.Float.Input("token_smoothing", default=0.0, optional=True, min=slo, max=shi, step=0.1,
-                               tooltip="Temporal smoothing of the face motion (Gaussian sigma in frames; 0 = off) "
-                                       "for jittery small or compressed faces. Needs 'model'."),
-                io.Model.Input("model", optional=True,
-                               tooltip="Optional: the Wan-Animate MODEL (the same one the sampler uses) to compute "
-                                       "the face motion tokens here, with the expression controls. Without it "
-                                       "the sampler encodes the crops itself."),
+                io.Int.Input(
+                    "size",
+                    default=512,
+                    min=64,
+                    max=2048,
+                    step=16,
+                    tooltip="Crop size in pixels (Wan-Animate's face encoder takes 512).",
+                ),
+                io.Float.Input(
+                    "scale",
+                    default=1.2,
+                    min=0.8,
+                    max=3.0,
+                    step=0.05,
+                    tooltip="Crop side as a multiple of the forehead-to-chin length.",
+                ),
+                io.Float.Input(
+                    "smoothing",
+                    default=2.0,
+                    min=0.0,
+                    max=20.0,
+                    step=0.1,
+                    tooltip="Stabilisation of the crop window over time (frames); 0 = per-frame boxes.",
+                ),
+                io.Float.Input(
+                    "intensity",
+                    default=1.0,
+                    optional=True,
+                    min=lo,
+                    max=hi,
+                    step=0.05,
+                    tooltip="Expression strength relative to the neutral frame: 0 = the neutral face "
+                    "throughout, 1 = as driven, above 1 = exaggerated. Needs 'model'.",
+                ),
+                io.Int.Input(
+                    "neutral_frame",
+                    default=0,
+                    optional=True,
+                    min=0,
+                    max=1_000_000,
+                    tooltip="The clip frame (from 0) with a calm face that 'intensity' is measured "
+                    "from; if the face is not seen there, the nearest frame where it is.",
+                ),
+                io.Float.Input(
+                    "token_smoothing",
+                    default=0.0,
+                    optional=True,
+                    min=slo,
+                    max=shi,
+                    step=0.1,
+                    tooltip="Temporal smoothing of the face motion (Gaussian sigma in frames; 0 = off) "
+                    "for jittery small or compressed faces. Needs 'model'.",
+                ),
+                io.Model.Input(
+                    "model",
+                    optional=True,
+                    tooltip="Optional: the Wan-Animate MODEL (the same one the sampler uses) to compute "
+                    "the face motion tokens here, with the expression controls. Without it "
+                    "the sampler encodes the crops itself.",
+                ),
             ],
             outputs=[
-                Face.Output(display_name="face", tooltip="The face crops (DA_FACE), with the face motion tokens "
-                                                         "when a model is connected."),
+                Face.Output(
+                    display_name="face",
+                    tooltip="The face crops (DA_FACE), with the face motion tokens when a model is connected.",
+                ),
                 io.Image.Output(display_name="preview", tooltip="Crops of frames spread over the clip."),
             ],
         )
 
     @classmethod
-    def execute(cls, video, motion, size, scale, smoothing, intensity=1.0, neutral_frame=0, token_smoothing=0.0,
-                model=None) -> io.NodeOutput:
+    def execute(
+        cls, video, motion, size, scale, smoothing, intensity=1.0, neutral_frame=0, token_smoothing=0.0, model=None
+    ) -> io.NodeOutput:
         with node_errors(NODE_FACE):
             track = face_track(video, motion, size=size, scale=scale, smoothing=smoothing)
             if not track.valid.any():
-                raise DreamActorError("no face was found on any frame of the clip",
-                                      fix="use a clip where the face is visible and Skeleton Extract with "
-                                          "'face' on", input="motion")
+                raise DreamActorError(
+                    "no face was found on any frame of the clip",
+                    fix="use a clip where the face is visible and Skeleton Extract with 'face' on",
+                    input="motion",
+                )
             info = [f"{size}px face crops, face on {int(track.valid.sum())}/{track.num_frames} frames"]
             if model is not None:
                 info += encode_tokens(track, model, intensity, neutral_frame, token_smoothing)
             elif intensity != 1.0 or token_smoothing != 0.0:
                 name = "intensity" if intensity != 1.0 else "token_smoothing"
-                raise DreamActorError(f"{name} acts on the face motion tokens, which need a model",
-                                      fix="connect the Wan-Animate MODEL to 'model', or set intensity 1 and "
-                                          "token_smoothing 0", input=name)
+                raise DreamActorError(
+                    f"{name} acts on the face motion tokens, which need a model",
+                    fix="connect the Wan-Animate MODEL to 'model', or set intensity 1 and token_smoothing 0",
+                    input=name,
+                )
             preview = frames_to_image(track.preview(8))
-        return io.NodeOutput(track, preview, ui={**ui.PreviewImage(preview, cls=cls).as_dict(),
-                                                 "text": ["\n".join(info)]})
+        return io.NodeOutput(
+            track, preview, ui={**ui.PreviewImage(preview, cls=cls).as_dict(), "text": ["\n".join(info)]}
+        )
 
 
 def encode_tokens(track, model, intensity: float, neutral_frame: int, token_smoothing: float) -> list[str]:
@@ -217,12 +318,15 @@ def encode_tokens(track, model, intensity: float, neutral_frame: int, token_smoo
         done[0] += rows
         progress(done[0], n)
 
-    motion = fill_face_motion(store, track, range(n), motion_encoder(model), should_stop=progress.should_stop,
-                              on_rows=advance)
+    motion = fill_face_motion(
+        store, track, range(n), motion_encoder(model), should_stop=progress.should_stop, on_rows=advance
+    )
     track.tokens = shape_expression(motion, neutral, intensity, token_smoothing)
     track.tokens_source = source
-    lines = [f"face motion tokens: {n - cached} frames encoded now, {cached} from the cache; neutral frame "
-             f"{neutral}, intensity {intensity:g}, smoothing {token_smoothing:g}"]
+    lines = [
+        f"face motion tokens: {n - cached} frames encoded now, {cached} from the cache; neutral frame "
+        f"{neutral}, intensity {intensity:g}, smoothing {token_smoothing:g}"
+    ]
     return lines + ([note] if note else [])
 
 

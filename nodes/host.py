@@ -1,4 +1,5 @@
 """Small adapters to the host: errors attributed to nodes, progress and interruption."""
+
 from __future__ import annotations
 
 import contextlib
@@ -6,7 +7,7 @@ import contextlib
 import comfy.model_management
 import comfy.utils
 
-from ..models.errors import DreamActorError
+from ..models.core.errors import DreamActorError
 
 
 @contextlib.contextmanager

@@ -1,4 +1,5 @@
-"""DA_MOTION <-> `.motion.npz` files (the documented format in models/motion.py)."""
+"""DA_MOTION <-> `.motion.npz` files (the documented format in models/core/motion.py)."""
+
 from __future__ import annotations
 
 import os
@@ -6,7 +7,7 @@ import os
 import folder_paths
 from comfy_api.latest import io, ui
 
-from ..models.motion import Motion as MotionData
+from ..models.core.motion import Motion as MotionData
 from .host import node_errors
 from .types import CATEGORY, Motion
 
@@ -16,8 +17,7 @@ SUFFIX = ".motion.npz"
 def _motion_files() -> list[str]:
     """Motion files in the input folder, plus those in the output folder annotated ' [output]'."""
     found = []
-    for folder, tag in ((folder_paths.get_input_directory(), ""),
-                        (folder_paths.get_output_directory(), " [output]")):
+    for folder, tag in ((folder_paths.get_input_directory(), ""), (folder_paths.get_output_directory(), " [output]")):
         for dirpath, _, files in os.walk(folder, followlinks=True):
             for f in files:
                 if f.endswith(SUFFIX):
@@ -29,9 +29,12 @@ def _motion_files() -> list[str]:
 def describe(motion: MotionData) -> str:
     """One line for the node's UI: frames, validity, size, what was fitted."""
     W, H = motion.image_size
-    parts = [f"{motion.num_frames} frames @ {motion.fps:.3f} fps", f"{W}x{H}",
-             f"person on {int(motion.valid.sum())}/{motion.num_frames}",
-             f"{motion.skeleton.num_joints} joints"]
+    parts = [
+        f"{motion.num_frames} frames @ {motion.fps:.3f} fps",
+        f"{W}x{H}",
+        f"person on {int(motion.valid.sum())}/{motion.num_frames}",
+        f"{motion.skeleton.num_joints} joints",
+    ]
     if motion.has_head:
         parts.append("head sphere")
     if motion.face2d.shape[1]:
@@ -47,12 +50,15 @@ class SaveMotion(io.ComfyNode):
             display_name="DreamActor Save Motion",
             category=CATEGORY,
             description="Writes a DA_MOTION to a .motion.npz file in the output folder (a documented, "
-                        "versioned format: numpy arrays readable without ComfyUI).",
+            "versioned format: numpy arrays readable without ComfyUI).",
             is_output_node=True,
             inputs=[
                 Motion.Input("motion", tooltip="The motion to save."),
-                io.String.Input("filename_prefix", default="DreamActor/motion",
-                                tooltip="Path prefix inside ComfyUI's output folder; a counter is added."),
+                io.String.Input(
+                    "filename_prefix",
+                    default="DreamActor/motion",
+                    tooltip="Path prefix inside ComfyUI's output folder; a counter is added.",
+                ),
             ],
             outputs=[io.String.Output(display_name="path", tooltip="Full path of the written file.")],
         )
@@ -61,7 +67,8 @@ class SaveMotion(io.ComfyNode):
     def execute(cls, motion, filename_prefix) -> io.NodeOutput:
         with node_errors("DreamActorSaveMotion"):
             folder, name, counter, subfolder, _ = folder_paths.get_save_image_path(
-                filename_prefix, folder_paths.get_output_directory())
+                filename_prefix, folder_paths.get_output_directory()
+            )
             path = os.path.join(folder, f"{name}_{counter:05}_{SUFFIX}")
             motion.save(path)
         rel = os.path.relpath(path, folder_paths.get_output_directory()).replace(os.sep, "/")
@@ -76,11 +83,14 @@ class LoadMotion(io.ComfyNode):
             display_name="DreamActor Load Motion",
             category=CATEGORY,
             description="Reads a .motion.npz (from the input folder, or the output folder for files saved "
-                        "by DreamActor Save Motion) and checks its version and contents.",
+            "by DreamActor Save Motion) and checks its version and contents.",
             inputs=[
-                io.Combo.Input("file", options=_motion_files(),
-                               tooltip="A .motion.npz in ComfyUI's input folder, or one marked [output] "
-                                       "that DreamActor Save Motion wrote."),
+                io.Combo.Input(
+                    "file",
+                    options=_motion_files(),
+                    tooltip="A .motion.npz in ComfyUI's input folder, or one marked [output] "
+                    "that DreamActor Save Motion wrote.",
+                ),
             ],
             outputs=[
                 Motion.Output(display_name="motion", tooltip="The loaded motion."),
@@ -91,8 +101,10 @@ class LoadMotion(io.ComfyNode):
     @classmethod
     def validate_inputs(cls, file):
         if not folder_paths.exists_annotated_filepath(file):
-            return (f"[DreamActorLoadMotion] input 'file': '{file}' was not found. "
-                    "Fix: put the .motion.npz in ComfyUI's input folder and refresh (press R).")
+            return (
+                f"[DreamActorLoadMotion] input 'file': '{file}' was not found. "
+                "Fix: put the .motion.npz in ComfyUI's input folder and refresh (press R)."
+            )
         return True
 
     @classmethod

@@ -1,4 +1,5 @@
 """Bone-length retargeting: the driving motion on the reference character's body, with the bone editor."""
+
 from __future__ import annotations
 
 import math
@@ -8,13 +9,22 @@ import folder_paths
 from comfy_api.latest import io
 from PIL import Image
 
-from ..models.bone_edits import SCALE_RANGE, BoneEdits, parse_bone_edits
-from ..models.errors import DreamActorError
-from ..models.retarget import FRAMINGS, MANUAL_SCALE_RANGE, retarget_details
-from ..models.retarget_preview import (MAX_IMAGE_SIDE, PREVIEW_FOLDER, build_preview, new_preview_name,
-                                       preview_folder, save_preview)
-from ..models.smplx_body import DOWNLOAD_FIX, EXTENSIONS as SMPLX_EXTENSIONS, FOLDER as SMPLX_FOLDER, SmplxBody
-from ..models.video import to_uint8_rgb
+from ..models.core.errors import DreamActorError
+from ..models.io.video import to_uint8_rgb
+from ..models.retarget.bone_edits import SCALE_RANGE, BoneEdits, parse_bone_edits
+from ..models.retarget.framing import FRAMINGS, MANUAL_SCALE_RANGE
+from ..models.retarget.preview import (
+    MAX_IMAGE_SIDE,
+    PREVIEW_FOLDER,
+    build_preview,
+    new_preview_name,
+    preview_folder,
+    save_preview,
+)
+from ..models.retarget.smplx_body import DOWNLOAD_FIX, SmplxBody
+from ..models.retarget.smplx_body import EXTENSIONS as SMPLX_EXTENSIONS
+from ..models.retarget.smplx_body import FOLDER as SMPLX_FOLDER
+from ..models.retarget.transfer import retarget_details
 from . import routes
 from .host import node_errors
 from .motion_io import describe
@@ -52,8 +62,9 @@ def _body_model(name: str | None) -> SmplxBody | None:
         return None
     path = folder_paths.get_full_path(SMPLX_FOLDER, name)
     if path is None:
-        raise DreamActorError(f"the SMPL-X file {name!r} is not in models/{SMPLX_FOLDER}", fix=DOWNLOAD_FIX,
-                              input="body_model")
+        raise DreamActorError(
+            f"the SMPL-X file {name!r} is not in models/{SMPLX_FOLDER}", fix=DOWNLOAD_FIX, input="body_model"
+        )
     return SmplxBody(path, input_name="body_model")
 
 
@@ -74,12 +85,21 @@ def _save_reference_picture(image, name: str, ref_size) -> tuple[dict | None, st
     W, H = ref_size
     note = None
     if abs(w / h - W / H) > 0.01 * (W / H):
-        note = (f"reference_image is {w}x{h} but the reference motion was extracted from {W}x{H}: the editor "
-                "stretches the picture to the motion's frame")
+        note = (
+            f"reference_image is {w}x{h} but the reference motion was extracted from {W}x{H}: the editor "
+            "stretches the picture to the motion's frame"
+        )
     if image.shape[0] > 1:
-        note = (note + "; " if note else "") + f"reference_image holds {image.shape[0]} images: the editor shows the first"
-    return {"filename": name + ".png", "subfolder": PREVIEW_FOLDER, "type": "temp",
-            "width": int(pic.width), "height": int(pic.height)}, note
+        note = (
+            note + "; " if note else ""
+        ) + f"reference_image holds {image.shape[0]} images: the editor shows the first"
+    return {
+        "filename": name + ".png",
+        "subfolder": PREVIEW_FOLDER,
+        "type": "temp",
+        "width": int(pic.width),
+        "height": int(pic.height),
+    }, note
 
 
 class BoneRetarget(io.ComfyNode):
@@ -91,51 +111,94 @@ class BoneRetarget(io.ComfyNode):
             display_name="DreamActor Bone Retarget",
             category=CATEGORY,
             description="Puts the driving motion on the reference character's body: every bone keeps the driver's "
-                        "direction and takes the character's length (x the artist's scale from the bone editor), "
-                        "feet in contact are planted, and the result is framed into the reference picture. "
-                        "Drag a joint along its bone in the editor to lengthen or shorten that bone.",
+            "direction and takes the character's length (x the artist's scale from the bone editor), "
+            "feet in contact are planted, and the result is framed into the reference picture. "
+            "Drag a joint along its bone in the editor to lengthen or shorten that bone.",
             # an output node: it runs (or re-sends its cached editor preview) on every queue, even with
             # nothing connected downstream, so the bone editor always has its picture
             is_output_node=True,
             inputs=[
                 Motion.Input("driving", tooltip="The driving clip's motion (Skeleton Extract -> Head Sphere Fit)."),
-                Motion.Input("reference", tooltip="The character's motion: Skeleton Extract (+ Head Sphere Fit) "
-                                                  "of the reference picture. Its bone lengths are the base."),
-                io.String.Input("bone_edits", default=DEFAULT_EDITS,
-                                tooltip="The bone editor's state as JSON: a preset (match reference, keep driver, "
-                                        "heroic, chibi, long legs), per-bone scales (the final value, "
-                                        f"{lo} to {hi}) and whether left/right edits are linked. "
-                                        "Edit it with the editor below the node."),
-                io.Combo.Input("framing", options=list(FRAMINGS), default="match reference",
-                               tooltip="match reference: the head (portrait) or feet (full body) land where the "
-                                       "character's are, at the character's size. keep driver: the driver's "
-                                       "framing, cropped to the reference's aspect. manual: the driver's "
-                                       "framing scaled by 'scale' and shifted by dx, dy."),
-                io.Float.Input("scale", default=1.0, min=MANUAL_SCALE_RANGE[0], max=MANUAL_SCALE_RANGE[1], step=0.01,
-                               tooltip="Manual framing only: zoom about the picture's centre (1 = the driver's "
-                                       "framing)."),
-                io.Float.Input("dx", default=0.0, min=OFFSET_RANGE[0], max=OFFSET_RANGE[1], step=0.01,
-                               tooltip="Manual framing only: shift right, as a fraction of the picture's width."),
-                io.Float.Input("dy", default=0.0, min=OFFSET_RANGE[0], max=OFFSET_RANGE[1], step=0.01,
-                               tooltip="Manual framing only: shift down, as a fraction of the picture's height."),
-                io.Boolean.Input("plant_feet", default=True,
-                                 tooltip="Hold feet still while they touch the ground in the driving clip (no "
-                                         "sliding when the character's legs differ from the driver's)."),
-                io.Combo.Input("body_model", options=body_model_options(), default=NO_BODY_MODEL, optional=True,
-                               tooltip="Optional SMPL-X body model file (ComfyUI/models/smplx; a licensed download "
-                                       "from smpl-x.is.tue.mpg.de). Its body shape is fitted to the reference, and "
-                                       "the bones the picture hides (legs cut off in a portrait) take the fitted "
-                                       "body's lengths. 'none (priors)': hidden bones copy their mirror or take "
-                                       "average human proportions."),
-                io.Image.Input("reference_image", optional=True,
-                               tooltip="Optional: the reference picture, shown under the skeletons in the bone "
-                                       "editor. Not used by the retargeting itself."),
+                Motion.Input(
+                    "reference",
+                    tooltip="The character's motion: Skeleton Extract (+ Head Sphere Fit) "
+                    "of the reference picture. Its bone lengths are the base.",
+                ),
+                io.String.Input(
+                    "bone_edits",
+                    default=DEFAULT_EDITS,
+                    tooltip="The bone editor's state as JSON: a preset (match reference, keep driver, "
+                    "heroic, chibi, long legs), per-bone scales (the final value, "
+                    f"{lo} to {hi}) and whether left/right edits are linked. "
+                    "Edit it with the editor below the node.",
+                ),
+                io.Combo.Input(
+                    "framing",
+                    options=list(FRAMINGS),
+                    default="match reference",
+                    tooltip="match reference: the head (portrait) or feet (full body) land where the "
+                    "character's are, at the character's size. keep driver: the driver's "
+                    "framing, cropped to the reference's aspect. manual: the driver's "
+                    "framing scaled by 'scale' and shifted by dx, dy.",
+                ),
+                io.Float.Input(
+                    "scale",
+                    default=1.0,
+                    min=MANUAL_SCALE_RANGE[0],
+                    max=MANUAL_SCALE_RANGE[1],
+                    step=0.01,
+                    tooltip="Manual framing only: zoom about the picture's centre (1 = the driver's framing).",
+                ),
+                io.Float.Input(
+                    "dx",
+                    default=0.0,
+                    min=OFFSET_RANGE[0],
+                    max=OFFSET_RANGE[1],
+                    step=0.01,
+                    tooltip="Manual framing only: shift right, as a fraction of the picture's width.",
+                ),
+                io.Float.Input(
+                    "dy",
+                    default=0.0,
+                    min=OFFSET_RANGE[0],
+                    max=OFFSET_RANGE[1],
+                    step=0.01,
+                    tooltip="Manual framing only: shift down, as a fraction of the picture's height.",
+                ),
+                io.Boolean.Input(
+                    "plant_feet",
+                    default=True,
+                    tooltip="Hold feet still while they touch the ground in the driving clip (no "
+                    "sliding when the character's legs differ from the driver's).",
+                ),
+                io.Combo.Input(
+                    "body_model",
+                    options=body_model_options(),
+                    default=NO_BODY_MODEL,
+                    optional=True,
+                    tooltip="Optional SMPL-X body model file (ComfyUI/models/smplx; a licensed download "
+                    "from smpl-x.is.tue.mpg.de). Its body shape is fitted to the reference, and "
+                    "the bones the picture hides (legs cut off in a portrait) take the fitted "
+                    "body's lengths. 'none (priors)': hidden bones copy their mirror or take "
+                    "average human proportions.",
+                ),
+                io.Image.Input(
+                    "reference_image",
+                    optional=True,
+                    tooltip="Optional: the reference picture, shown under the skeletons in the bone "
+                    "editor. Not used by the retargeting itself.",
+                ),
             ],
             outputs=[
-                Motion.Output(display_name="motion", tooltip="The retargeted motion, in the reference picture's "
-                                                             "frame (its image size)."),
-                io.String.Output(display_name="info", tooltip="What was measured, held, planted and framed: "
-                                                              "fallback lengths, gaps in the driver, foot contacts."),
+                Motion.Output(
+                    display_name="motion",
+                    tooltip="The retargeted motion, in the reference picture's frame (its image size).",
+                ),
+                io.String.Output(
+                    display_name="info",
+                    tooltip="What was measured, held, planted and framed: "
+                    "fallback lengths, gaps in the driver, foot contacts.",
+                ),
             ],
             hidden=[io.Hidden.unique_id],
         )
@@ -144,13 +207,17 @@ class BoneRetarget(io.ComfyNode):
     def validate_inputs(cls, scale=None, dx=None, dy=None, bone_edits=None):
         lo, hi = MANUAL_SCALE_RANGE
         if scale is not None and not (isinstance(scale, (int, float)) and math.isfinite(scale) and lo <= scale <= hi):
-            return (f"[{NODE_ID}, input 'scale'] the framing scale {scale!r} is outside [{lo}, {hi}]. "
-                    f"Fix: set scale between {lo} and {hi} (1 keeps the driver's framing)")
+            return (
+                f"[{NODE_ID}, input 'scale'] the framing scale {scale!r} is outside [{lo}, {hi}]. "
+                f"Fix: set scale between {lo} and {hi} (1 keeps the driver's framing)"
+            )
         for name, v in (("dx", dx), ("dy", dy)):
             a, b = OFFSET_RANGE
             if v is not None and not (isinstance(v, (int, float)) and math.isfinite(v) and a <= v <= b):
-                return (f"[{NODE_ID}, input '{name}'] the offset {v!r} is outside [{a}, {b}] (fractions of the "
-                        f"picture). Fix: set {name} between {a} and {b}")
+                return (
+                    f"[{NODE_ID}, input '{name}'] the offset {v!r} is outside [{a}, {b}] (fractions of the "
+                    f"picture). Fix: set {name} between {a} and {b}"
+                )
         if isinstance(bone_edits, str):
             try:
                 parse_bone_edits(bone_edits)
@@ -159,23 +226,42 @@ class BoneRetarget(io.ComfyNode):
         return True
 
     @classmethod
-    def execute(cls, driving, reference, bone_edits, framing, scale, dx, dy, plant_feet,
-                body_model=NO_BODY_MODEL, reference_image=None) -> io.NodeOutput:
+    def execute(
+        cls,
+        driving,
+        reference,
+        bone_edits,
+        framing,
+        scale,
+        dx,
+        dy,
+        plant_feet,
+        body_model=NO_BODY_MODEL,
+        reference_image=None,
+    ) -> io.NodeOutput:
         with node_errors(NODE_ID):
             edits = parse_bone_edits(bone_edits, driving.skeleton)
             manual = (scale, dx, dy)
-            result = retarget_details(driving, reference, edits, framing, manual, plant=plant_feet,
-                                      body_model=_body_model(body_model))
+            result = retarget_details(
+                driving, reference, edits, framing, manual, plant=plant_feet, body_model=_body_model(body_model)
+            )
             name = new_preview_name(cls.hidden.unique_id if cls.hidden is not None else None)
             image, note = _save_reference_picture(reference_image, name, reference.image_size)
-            save_preview(build_preview(result, driving, reference, edits, framing, manual, plant_feet, image),
-                         folder_paths.get_temp_directory(), name)
+            save_preview(
+                build_preview(result, driving, reference, edits, framing, manual, plant_feet, image),
+                folder_paths.get_temp_directory(),
+                name,
+            )
         info = result.info + (f"\n{note}" if note else "")
         text = describe(result.motion) + "\n" + info
-        return io.NodeOutput(result.motion, info, ui={
-            "text": [text],
-            "dreamactor_retarget": [{"name": name, "num_frames": int(result.motion.num_frames)}],
-        })
+        return io.NodeOutput(
+            result.motion,
+            info,
+            ui={
+                "text": [text],
+                "dreamactor_retarget": [{"name": name, "num_frames": int(result.motion.num_frames)}],
+            },
+        )
 
 
 NODES = [BoneRetarget]

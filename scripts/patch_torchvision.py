@@ -6,6 +6,7 @@ missing, and ``torchvision/_meta_registrations.py`` registers fake kernels for
 raises. We wrap those decorators in ``if torchvision.extension._has_ops()``.
 Idempotent: a file already patched is left alone.
 """
+
 import importlib.util
 import pathlib
 import re

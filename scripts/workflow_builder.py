@@ -8,6 +8,7 @@ widgets with their defaults, wires the links, sizes and places the nodes and gro
 and adds a Markdown note. The result is deterministic (the stale check rebuilds and
 compares).
 """
+
 from __future__ import annotations
 
 import json
@@ -35,8 +36,13 @@ MIN_SCALE = 0.7  # below ~0.6 the frontend draws nodes without text: rather star
 WIDTHS = {"DreamActorBoneRetarget": 520, "CLIPTextEncode": 400, "DreamActorSampler": 340, "DreamActorLoadVideo": 440}
 DEFAULT_WIDTH = 320
 # room for what the frontend shows in a node: media previews (video, picture), images, the bone editor
-FIXED_HEIGHTS = {"CLIPTextEncode": 150, "PreviewImage": 260, "DreamActorBoneRetarget": 760,
-                 "DreamActorLoadVideo": 500, "LoadImage": 400}
+FIXED_HEIGHTS = {
+    "CLIPTextEncode": 150,
+    "PreviewImage": 260,
+    "DreamActorBoneRetarget": 760,
+    "DreamActorLoadVideo": 500,
+    "LoadImage": 400,
+}
 EDITOR_HEIGHT = {"DreamActorBoneRetarget": 420}  # the bone editor's DOM widget (web/js/bone_editor.js)
 
 
@@ -112,8 +118,9 @@ class Versions:
 
 def _node_def(object_info: dict, node: Node) -> dict:
     if node.type not in object_info:
-        raise WorkflowError(f"node '{node.key}': type {node.type} is not in /object_info "
-                            "(a renamed node, or a pack that is not loaded)")
+        raise WorkflowError(
+            f"node '{node.key}': type {node.type} is not in /object_info (a renamed node, or a pack that is not loaded)"
+        )
     return object_info[node.type]
 
 
@@ -129,8 +136,10 @@ def _widget_values(node: Node, node_def: dict) -> list:
         elif node.model is not None and MODEL_WIDGETS.get((node.type, w.name)):
             values.append(node.model.name)
         elif w.default is None or (w.type == "COMBO" and "default" not in (w.spec or {})):
-            raise WorkflowError(f"node '{node.key}' ({node.type}): give a value for '{w.name}' "
-                                "(a list with no declared default depends on the machine)")
+            raise WorkflowError(
+                f"node '{node.key}' ({node.type}): give a value for '{w.name}' "
+                "(a list with no declared default depends on the machine)"
+            )
         else:
             values.append(w.default)
     return values
@@ -140,8 +149,10 @@ def _check_names(node: Node, node_def: dict) -> None:
     known = {w.name for w in widgets(node_def)} | {s[0] for s in sockets(node_def)}
     unknown = sorted(set(node.values) - known)
     if unknown:
-        raise WorkflowError(f"node '{node.key}' ({node.type}) has no input {', '.join(map(repr, unknown))}; "
-                            f"it has: {', '.join(sorted(known))}")
+        raise WorkflowError(
+            f"node '{node.key}' ({node.type}) has no input {', '.join(map(repr, unknown))}; "
+            f"it has: {', '.join(sorted(known))}"
+        )
 
 
 def _size(node: Node, node_def: dict, width: int) -> list[int]:
@@ -153,9 +164,11 @@ def _size(node: Node, node_def: dict, width: int) -> list[int]:
 
 def _properties(node: Node, node_def: dict, versions: Versions) -> dict:
     ours = node_def.get("python_module", "").startswith("custom_nodes.")
-    props = {"Node name for S&R": node.type,
-             "cnr_id": versions.pack_id if ours else CORE_CNR_ID,
-             "ver": versions.pack_version if ours else versions.comfyui}
+    props = {
+        "Node name for S&R": node.type,
+        "cnr_id": versions.pack_id if ours else CORE_CNR_ID,
+        "ver": versions.pack_version if ours else versions.comfyui,
+    }
     if node.model is not None:
         props["models"] = [node.model.entry()]
     return props
@@ -218,10 +231,22 @@ def _execution_order(nodes: list[dict], links: list[list]) -> None:
 
 
 def _note(spec: Spec, node_id: int, height: int) -> dict:
-    return {"id": node_id, "type": "MarkdownNote", "pos": [-NOTE_WIDTH - COLUMN_GAP, NODE_TITLE],
-            "size": [NOTE_WIDTH, height], "flags": {}, "order": 0, "mode": 0, "inputs": [], "outputs": [],
-            "title": "About this workflow", "properties": {}, "widgets_values": [spec.note.strip() + "\n"],
-            "color": NOTE_COLORS[0], "bgcolor": NOTE_COLORS[1]}
+    return {
+        "id": node_id,
+        "type": "MarkdownNote",
+        "pos": [-NOTE_WIDTH - COLUMN_GAP, NODE_TITLE],
+        "size": [NOTE_WIDTH, height],
+        "flags": {},
+        "order": 0,
+        "mode": 0,
+        "inputs": [],
+        "outputs": [],
+        "title": "About this workflow",
+        "properties": {},
+        "widgets_values": [spec.note.strip() + "\n"],
+        "color": NOTE_COLORS[0],
+        "bgcolor": NOTE_COLORS[1],
+    }
 
 
 def build(spec: Spec, object_info: dict, versions: Versions) -> dict:
@@ -253,10 +278,19 @@ def build(spec: Spec, object_info: dict, versions: Versions) -> dict:
             elif not optional:
                 raise WorkflowError(f"node '{n.key}' ({n.type}): required input '{name}' is not connected")
             inputs.append(slot)
-        node = {"id": ids[n.key], "type": n.type, "pos": pos[n.key], "size": sizes[n.key], "flags": {},
-                "order": 0, "mode": 0, "inputs": inputs,
-                "outputs": [{"name": name, "type": kind, "links": None} for name, kind in outputs(d)],
-                "properties": _properties(n, d, versions), "widgets_values": _widget_values(n, d)}
+        node = {
+            "id": ids[n.key],
+            "type": n.type,
+            "pos": pos[n.key],
+            "size": sizes[n.key],
+            "flags": {},
+            "order": 0,
+            "mode": 0,
+            "inputs": inputs,
+            "outputs": [{"name": name, "type": kind, "links": None} for name, kind in outputs(d)],
+            "properties": _properties(n, d, versions),
+            "widgets_values": _widget_values(n, d),
+        }
         if n.title:
             node["title"] = n.title
         if n.color:
@@ -271,10 +305,14 @@ def build(spec: Spec, object_info: dict, versions: Versions) -> dict:
     _execution_order(all_nodes, links)
     return {
         "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"comfyui-dreamactor/workflows/{spec.name}")),
-        "revision": 0, "last_node_id": len(all_nodes), "last_link_id": len(links),
-        "nodes": all_nodes, "links": links,
+        "revision": 0,
+        "last_node_id": len(all_nodes),
+        "last_link_id": len(links),
+        "nodes": all_nodes,
+        "links": links,
         "groups": [{"id": i, **b, "font_size": 24, "flags": {}} for i, b in enumerate(boxes, start=1)],
-        "config": {}, "extra": {"ds": _view(box), "frontendVersion": versions.frontend, "workflowRendererVersion": "LG"},
+        "config": {},
+        "extra": {"ds": _view(box), "frontendVersion": versions.frontend, "workflowRendererVersion": "LG"},
         "version": FORMAT_VERSION,
     }
 

@@ -7,10 +7,19 @@ differently: a model file must be named in the node's ``properties.models`` (the
 entry the frontend offers to download, in the loader's folder), a media file must be
 one of the sample files the workflows are written for.
 """
+
 from __future__ import annotations
 
-from workflow_format import (CONTROL_VALUES, MODEL_WIDGETS, UPLOAD_OPTIONS, UPLOAD_VALUE, VIRTUAL_NODES, outputs,
-                             sockets, widgets)
+from workflow_format import (
+    CONTROL_VALUES,
+    MODEL_WIDGETS,
+    UPLOAD_OPTIONS,
+    UPLOAD_VALUE,
+    VIRTUAL_NODES,
+    outputs,
+    sockets,
+    widgets,
+)
 
 HTTPS_SOURCES = ("https://huggingface.co/",)
 
@@ -25,12 +34,20 @@ def _value_problem(widget, value, node: dict, media: tuple) -> str | None:
     folder = MODEL_WIDGETS.get((node["type"], widget.name))
     if folder:
         listed = [m.get("name") for m in node.get("properties", {}).get("models", []) if m.get("directory") == folder]
-        return None if value in listed else (f"model file {value!r} is not in the node's properties.models for "
-                                             f"models/{folder} (the frontend offers downloads from there)")
+        return (
+            None
+            if value in listed
+            else (
+                f"model file {value!r} is not in the node's properties.models for "
+                f"models/{folder} (the frontend offers downloads from there)"
+            )
+        )
     if widget.type == "COMBO":
         if any(spec.get(k) for k in UPLOAD_OPTIONS):
             return None if value in media else f"{value!r} is not one of the sample media files {media}"
-        return None if value in widget.options else f"{value!r} is not an option ({', '.join(map(str, widget.options))})"
+        return (
+            None if value in widget.options else f"{value!r} is not an option ({', '.join(map(str, widget.options))})"
+        )
     kinds = {"INT": int, "FLOAT": (int, float), "BOOLEAN": bool, "STRING": str}
     if isinstance(value, bool) != (widget.type == "BOOLEAN") or not isinstance(value, kinds[widget.type]):
         return f"{value!r} is not a {widget.type}"
@@ -44,9 +61,15 @@ def _value_problem(widget, value, node: dict, media: tuple) -> str | None:
 def _models_problems(node: dict) -> list[str]:
     out = []
     for m in node.get("properties", {}).get("models", []):
-        if not (m.get("name") and m.get("directory") and str(m.get("url", "")).startswith(HTTPS_SOURCES)
-                and m["url"].endswith("/" + m["name"])):
-            out.append(f"properties.models entry {m} needs a name, a directory and a huggingface URL ending in the name")
+        if not (
+            m.get("name")
+            and m.get("directory")
+            and str(m.get("url", "")).startswith(HTTPS_SOURCES)
+            and m["url"].endswith("/" + m["name"])
+        ):
+            out.append(
+                f"properties.models entry {m} needs a name, a directory and a huggingface URL ending in the name"
+            )
     return out
 
 
@@ -86,8 +109,9 @@ def check_node(node: dict, object_info: dict, media: tuple) -> list[str]:
 def check_workflow(workflow: dict, object_info: dict, media: tuple) -> list[str]:
     """Every problem of ``workflow`` against ``object_info``, each prefixed with its node."""
     nodes = {n["id"]: n for n in workflow["nodes"]}
-    problems = [f"node {n['id']} ({n['type']}): {p}" for n in workflow["nodes"]
-                for p in check_node(n, object_info, media)]
+    problems = [
+        f"node {n['id']} ({n['type']}): {p}" for n in workflow["nodes"] for p in check_node(n, object_info, media)
+    ]
     for link_id, src, src_slot, dst, dst_slot, kind in workflow.get("links", []):
         where = f"link {link_id}"
         if src not in nodes or dst not in nodes:

@@ -15,6 +15,7 @@ Python can write, convert and check UI-format workflows without a browser:
 tests/browser/test_workflows.py loads every workflow into the real frontend and
 checks these rules against what it serialises and queues.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -95,8 +96,11 @@ def widgets(node_def: dict) -> list[Widget]:
 
 def sockets(node_def: dict) -> list[tuple[str, str, bool]]:
     """(name, type, optional) of the socket inputs, in the order the frontend writes them."""
-    return [(name, _type_and_spec(entry)[0], optional)
-            for name, entry, optional in _ordered_inputs(node_def) if not is_widget(entry)]
+    return [
+        (name, _type_and_spec(entry)[0], optional)
+        for name, entry, optional in _ordered_inputs(node_def)
+        if not is_widget(entry)
+    ]
 
 
 def outputs(node_def: dict) -> list[tuple[str, str]]:
@@ -124,6 +128,9 @@ def to_api_prompt(workflow: dict, object_info: dict) -> dict:
             if slot.get("link") is not None:
                 link = links[slot["link"]]
                 inputs[slot["name"]] = [str(link[1]), link[2]]
-        prompt[str(node["id"])] = {"inputs": inputs, "class_type": node["type"],
-                                   "_meta": {"title": node.get("title") or node_def["display_name"]}}
+        prompt[str(node["id"])] = {
+            "inputs": inputs,
+            "class_type": node["type"],
+            "_meta": {"title": node.get("title") or node_def["display_name"]},
+        }
     return prompt

@@ -5,6 +5,7 @@ tests rebuild them and fail when a committed file is stale. Media names are the
 sample files (scripts/fetch_media.py) a user replaces with their own uploads; model
 names are the Comfy-Org repackaged files the frontend offers to download.
 """
+
 from __future__ import annotations
 
 import os
@@ -12,16 +13,23 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # the repo root: models/
 
-from models.bone_edits import BoneEdits  # noqa: E402
 from workflow_builder import Group, Model, Node, Out, Spec  # noqa: E402
+
+from models.retarget.bone_edits import BoneEdits  # noqa: E402
 
 HF22 = "https://huggingface.co/Comfy-Org/Wan_2.2_ComfyUI_Repackaged/resolve/main/split_files"
 HF21 = "https://huggingface.co/Comfy-Org/Wan_2.1_ComfyUI_repackaged/resolve/main/split_files"
-WAN_ANIMATE = Model("wan2.2_animate_14B_bf16.safetensors",
-                    f"{HF22}/diffusion_models/wan2.2_animate_14B_bf16.safetensors", "diffusion_models")
+WAN_ANIMATE = Model(
+    "wan2.2_animate_14B_bf16.safetensors",
+    f"{HF22}/diffusion_models/wan2.2_animate_14B_bf16.safetensors",
+    "diffusion_models",
+)
 WAN_VAE = Model("wan_2.1_vae.safetensors", f"{HF22}/vae/wan_2.1_vae.safetensors", "vae")
-UMT5 = Model("umt5_xxl_fp8_e4m3fn_scaled.safetensors",
-             f"{HF21}/text_encoders/umt5_xxl_fp8_e4m3fn_scaled.safetensors", "text_encoders")
+UMT5 = Model(
+    "umt5_xxl_fp8_e4m3fn_scaled.safetensors",
+    f"{HF21}/text_encoders/umt5_xxl_fp8_e4m3fn_scaled.safetensors",
+    "text_encoders",
+)
 CLIP_VISION_H = Model("clip_vision_h.safetensors", f"{HF21}/clip_vision/clip_vision_h.safetensors", "clip_vision")
 MODELS = (WAN_ANIMATE, WAN_VAE, UMT5, CLIP_VISION_H)
 
@@ -31,8 +39,10 @@ CHARACTER = "astronaut.png"  # scikit-image: a public-domain portrait
 MEDIA = (FULL_BODY_CLIP, TALKING_HEAD_CLIP, CHARACTER)
 
 POSITIVE = "a person moving naturally, full body in view, steady camera, natural light, high quality"
-NEGATIVE = ("blurry, low quality, distorted face, deformed hands, extra fingers, extra limbs, flicker, "
-            "static frame, watermark, subtitles")
+NEGATIVE = (
+    "blurry, low quality, distorted face, deformed hands, extra fingers, extra limbs, flicker, "
+    "static frame, watermark, subtitles"
+)
 CHIBI_EDITS = BoneEdits(preset="chibi", scales={"head": 1.4, "left_wrist": 0.75}).to_json()
 
 GREEN, PURPLE, BROWN, GREY = "#8A8", "#a1309b", "#b06634", "#444"  # group colours (LiteGraph's palette)
@@ -46,22 +56,38 @@ def _models_note(*models: Model) -> str:
 
 
 ALL_MODELS_NOTE = _models_note(*MODELS)
-OPEN_NOTE = ("Put the driving clip and the character picture in ComfyUI's `input/` folder or use the upload "
-             "buttons (the sample names are the files `make demo` and the tests use).")
+OPEN_NOTE = (
+    "Put the driving clip and the character picture in ComfyUI's `input/` folder or use the upload "
+    "buttons (the sample names are the files `make demo` and the tests use)."
+)
 
 
 def models_group(column: int) -> Group:
     """Host loaders: the Wan2.2-Animate model, the Wan 2.1 VAE, umt5 text encoder, CLIP vision H; prompts."""
-    return Group("Models and prompt", column, [
-        Node("model", "UNETLoader", {"weight_dtype": "default"}, model=WAN_ANIMATE),
-        Node("vae", "VAELoader", model=WAN_VAE),
-        Node("text_encoder", "CLIPLoader", {"type": "wan", "device": "default"}, model=UMT5),
-        Node("clip_vision", "CLIPVisionLoader", model=CLIP_VISION_H),
-        Node("positive", "CLIPTextEncode", {"text": POSITIVE, "clip": Out("text_encoder", "CLIP")},
-             title="Positive prompt", color="positive"),
-        Node("negative", "CLIPTextEncode", {"text": NEGATIVE, "clip": Out("text_encoder", "CLIP")},
-             title="Negative prompt", color="negative"),
-    ])
+    return Group(
+        "Models and prompt",
+        column,
+        [
+            Node("model", "UNETLoader", {"weight_dtype": "default"}, model=WAN_ANIMATE),
+            Node("vae", "VAELoader", model=WAN_VAE),
+            Node("text_encoder", "CLIPLoader", {"type": "wan", "device": "default"}, model=UMT5),
+            Node("clip_vision", "CLIPVisionLoader", model=CLIP_VISION_H),
+            Node(
+                "positive",
+                "CLIPTextEncode",
+                {"text": POSITIVE, "clip": Out("text_encoder", "CLIP")},
+                title="Positive prompt",
+                color="positive",
+            ),
+            Node(
+                "negative",
+                "CLIPTextEncode",
+                {"text": NEGATIVE, "clip": Out("text_encoder", "CLIP")},
+                title="Negative prompt",
+                color="negative",
+            ),
+        ],
+    )
 
 
 def driving_group(column: int, clip: str, frames: int, face_model: bool = False, **face) -> Group:
@@ -69,12 +95,16 @@ def driving_group(column: int, clip: str, frames: int, face_model: bool = False,
     face_values = {"video": Out("driving", "video"), "motion": Out("driving_head", "motion"), **face}
     if face_model:
         face_values["model"] = Out("model", "MODEL")
-    return Group("Driving clip -> motion", column, [
-        Node("driving", "DreamActorLoadVideo", {"video": clip, "frame_count": frames}, title="Driving clip"),
-        Node("driving_skeleton", "DreamActorSkeletonExtract", {"video": Out("driving", "video")}),
-        Node("driving_head", "DreamActorHeadSphereFit", {"motion": Out("driving_skeleton", "motion")}),
-        Node("face", "DreamActorFaceEncode", face_values),
-    ])
+    return Group(
+        "Driving clip -> motion",
+        column,
+        [
+            Node("driving", "DreamActorLoadVideo", {"video": clip, "frame_count": frames}, title="Driving clip"),
+            Node("driving_skeleton", "DreamActorSkeletonExtract", {"video": Out("driving", "video")}),
+            Node("driving_head", "DreamActorHeadSphereFit", {"motion": Out("driving_skeleton", "motion")}),
+            Node("face", "DreamActorFaceEncode", face_values),
+        ],
+    )
 
 
 def character_group(column: int, clip_vision: bool = True) -> Group:
@@ -85,49 +115,94 @@ def character_group(column: int, clip_vision: bool = True) -> Group:
         Node("character_head", "DreamActorHeadSphereFit", {"motion": Out("character_skeleton", "motion")}),
     ]
     if clip_vision:
-        nodes.append(Node("character_clip", "CLIPVisionEncode", {
-            "clip_vision": Out("clip_vision", "CLIP_VISION"), "image": Out("character", "IMAGE"), "crop": "none"}))
+        nodes.append(
+            Node(
+                "character_clip",
+                "CLIPVisionEncode",
+                {"clip_vision": Out("clip_vision", "CLIP_VISION"), "image": Out("character", "IMAGE"), "crop": "none"},
+            )
+        )
     return Group("Character -> proportions", column, nodes, color=GREEN)
 
 
 def retarget_node(**values) -> Node:
-    return Node("retarget", "DreamActorBoneRetarget", {
-        "driving": Out("driving_head", "motion"), "reference": Out("character_head", "motion"),
-        "reference_image": Out("character", "IMAGE"), **values})
+    return Node(
+        "retarget",
+        "DreamActorBoneRetarget",
+        {
+            "driving": Out("driving_head", "motion"),
+            "reference": Out("character_head", "motion"),
+            "reference_image": Out("character", "IMAGE"),
+            **values,
+        },
+    )
 
 
 def sampler_node(key: str, reference: Out, title: str | None = None, **values) -> Node:
-    return Node(key, "DreamActorSampler", {
-        "model": Out("model", "MODEL"), "vae": Out("vae", "VAE"), "positive": Out("positive", "CONDITIONING"),
-        "negative": Out("negative", "CONDITIONING"), "reference": reference, "motion": Out("retarget", "motion"),
-        "face": Out("face", "face"), "clip_vision_output": Out("character_clip", "CLIP_VISION_OUTPUT"),
-        "seed": 42, **values}, title=title)
+    return Node(
+        key,
+        "DreamActorSampler",
+        {
+            "model": Out("model", "MODEL"),
+            "vae": Out("vae", "VAE"),
+            "positive": Out("positive", "CONDITIONING"),
+            "negative": Out("negative", "CONDITIONING"),
+            "reference": reference,
+            "motion": Out("retarget", "motion"),
+            "face": Out("face", "face"),
+            "clip_vision_output": Out("character_clip", "CLIP_VISION_OUTPUT"),
+            "seed": 42,
+            **values,
+        },
+        title=title,
+    )
 
 
 def output_nodes(segments: Out, prefix: str) -> list[Node]:
     """Stitch the segments and save an mp4 with the driving clip's audio."""
     return [
         Node("stitch", "DreamActorStitch", {"segments": segments}),
-        Node("save", "DreamActorSaveVideo", {"video": Out("stitch", "video"), "audio": Out("driving", "audio"),
-                                             "filename_prefix": prefix}, title="Save the animation"),
+        Node(
+            "save",
+            "DreamActorSaveVideo",
+            {"video": Out("stitch", "video"), "audio": Out("driving", "audio"), "filename_prefix": prefix},
+            title="Save the animation",
+        ),
     ]
 
 
-def animation_spec(name: str, note: str, clip: str, frames: int, prefix: str, sampler: dict,
-                   retarget: dict | None = None, face_model: bool = False, face: dict | None = None,
-                   extra_groups: tuple = (), reference: Out = Out("character", "IMAGE"),
-                   animate: str = "Animate -> stitch -> save") -> Spec:
+def animation_spec(
+    name: str,
+    note: str,
+    clip: str,
+    frames: int,
+    prefix: str,
+    sampler: dict,
+    retarget: dict | None = None,
+    face_model: bool = False,
+    face: dict | None = None,
+    extra_groups: tuple = (),
+    reference: Out = Out("character", "IMAGE"),
+    animate: str = "Animate -> stitch -> save",
+) -> Spec:
     """Models | driving | character | retarget (+ extra groups) | sample -> stitch -> save."""
-    return Spec(name, note, [
-        models_group(0),
-        driving_group(1, clip, frames, face_model, **(face or {})),
-        character_group(2),
-        Group("Retarget to the character (bone editor)", 3, [retarget_node(**(retarget or {}))], color=PURPLE),
-        *extra_groups,
-        Group(animate, max([4] + [g.column + 1 for g in extra_groups]),
-              [sampler_node("sampler", reference, **sampler), *output_nodes(Out("sampler", "segments"), prefix)],
-              color=BROWN),
-    ])
+    return Spec(
+        name,
+        note,
+        [
+            models_group(0),
+            driving_group(1, clip, frames, face_model, **(face or {})),
+            character_group(2),
+            Group("Retarget to the character (bone editor)", 3, [retarget_node(**(retarget or {}))], color=PURPLE),
+            *extra_groups,
+            Group(
+                animate,
+                max([4] + [g.column + 1 for g in extra_groups]),
+                [sampler_node("sampler", reference, **sampler), *output_nodes(Out("sampler", "segments"), prefix)],
+                color=BROWN,
+            ),
+        ],
+    )
 
 
 # ------------------------------------------------------------------ workflows
@@ -155,30 +230,70 @@ Models: none to download (the detectors ship inside the MediaPipe wheel).
 
 
 def guidance_preview() -> Spec:
-    return Spec("guidance_preview", GUIDANCE_NOTE, [
-        driving_group(0, FULL_BODY_CLIP, 90),
-        character_group(1, clip_vision=False),
-        Group("Retarget to the character (bone editor)", 2, [retarget_node()], color=PURPLE),
-        Group("Guides -> video", 3, [
-            Node("guide_dreamactor", "DreamActorRenderGuide", {
-                "motion": Out("driving_head", "motion"), "style": "dreamactor", "width": 832, "height": 480,
-                "background": Out("driving", "video"), "background_dim": 0.5}, title="dreamactor guide over the clip"),
-            Node("save_dreamactor", "DreamActorSaveVideo", {
-                "video": Out("guide_dreamactor", "video"), "filename_prefix": "DreamActor/guidance_dreamactor"},
-                title="Save: dreamactor guide"),
-            Node("guide_wan", "DreamActorRenderGuide", {
-                "motion": Out("retarget", "motion"), "style": "wan-animate", "width": 512, "height": 512},
-                title="wan-animate guide on the character"),
-            Node("save_wan", "DreamActorSaveVideo", {
-                "video": Out("guide_wan", "video"), "filename_prefix": "DreamActor/guidance_wan_animate"},
-                title="Save: wan-animate guide"),
-        ], color=BROWN),
-        Group("Previews", 4, [
-            Node("face_preview", "PreviewImage", {"images": Out("face", "preview")}, title="Face crops"),
-            Node("character_preview", "PreviewImage", {"images": Out("character_skeleton", "preview")},
-                 title="The character's skeleton"),
-        ], color=GREY),
-    ])
+    return Spec(
+        "guidance_preview",
+        GUIDANCE_NOTE,
+        [
+            driving_group(0, FULL_BODY_CLIP, 90),
+            character_group(1, clip_vision=False),
+            Group("Retarget to the character (bone editor)", 2, [retarget_node()], color=PURPLE),
+            Group(
+                "Guides -> video",
+                3,
+                [
+                    Node(
+                        "guide_dreamactor",
+                        "DreamActorRenderGuide",
+                        {
+                            "motion": Out("driving_head", "motion"),
+                            "style": "dreamactor",
+                            "width": 832,
+                            "height": 480,
+                            "background": Out("driving", "video"),
+                            "background_dim": 0.5,
+                        },
+                        title="dreamactor guide over the clip",
+                    ),
+                    Node(
+                        "save_dreamactor",
+                        "DreamActorSaveVideo",
+                        {
+                            "video": Out("guide_dreamactor", "video"),
+                            "filename_prefix": "DreamActor/guidance_dreamactor",
+                        },
+                        title="Save: dreamactor guide",
+                    ),
+                    Node(
+                        "guide_wan",
+                        "DreamActorRenderGuide",
+                        {"motion": Out("retarget", "motion"), "style": "wan-animate", "width": 512, "height": 512},
+                        title="wan-animate guide on the character",
+                    ),
+                    Node(
+                        "save_wan",
+                        "DreamActorSaveVideo",
+                        {"video": Out("guide_wan", "video"), "filename_prefix": "DreamActor/guidance_wan_animate"},
+                        title="Save: wan-animate guide",
+                    ),
+                ],
+                color=BROWN,
+            ),
+            Group(
+                "Previews",
+                4,
+                [
+                    Node("face_preview", "PreviewImage", {"images": Out("face", "preview")}, title="Face crops"),
+                    Node(
+                        "character_preview",
+                        "PreviewImage",
+                        {"images": Out("character_skeleton", "preview")},
+                        title="The character's skeleton",
+                    ),
+                ],
+                color=GREY,
+            ),
+        ],
+    )
 
 
 FULL_BODY_NOTE = f"""
@@ -202,8 +317,14 @@ Output: `output/DreamActor/full_body_*.mp4` with the clip's sound.
 
 
 def full_body_animation() -> Spec:
-    return animation_spec("full_body_animation", FULL_BODY_NOTE, FULL_BODY_CLIP, 77, "DreamActor/full_body",
-                          {"steps": 20, "cfg": 1.0, "cache_name": "full_body"})
+    return animation_spec(
+        "full_body_animation",
+        FULL_BODY_NOTE,
+        FULL_BODY_CLIP,
+        77,
+        "DreamActor/full_body",
+        {"steps": 20, "cfg": 1.0, "cache_name": "full_body"},
+    )
 
 
 PORTRAIT_NOTE = f"""
@@ -226,9 +347,16 @@ Output: `output/DreamActor/portrait_*.mp4` with the speech.
 
 def portrait_animation() -> Spec:
     return animation_spec(
-        "portrait_animation", PORTRAIT_NOTE, TALKING_HEAD_CLIP, 77, "DreamActor/portrait",
+        "portrait_animation",
+        PORTRAIT_NOTE,
+        TALKING_HEAD_CLIP,
+        77,
+        "DreamActor/portrait",
         {"steps": 20, "cfg": 1.5, "cfg_on": "face only", "face_strength": 1.0, "cache_name": "portrait"},
-        retarget={"framing": "match reference"}, face_model=True, face={"intensity": 1.0})
+        retarget={"framing": "match reference"},
+        face_model=True,
+        face={"intensity": 1.0},
+    )
 
 
 LONG_NOTE = f"""
@@ -256,8 +384,13 @@ Output: `output/DreamActor/long_video_*.mp4` with the clip's sound.
 
 def long_video() -> Spec:
     return animation_spec(
-        "long_video", LONG_NOTE, FULL_BODY_CLIP, 0, "DreamActor/long_video",
-        {"steps": 20, "segment_length": 77, "motion_frames": 5, "cache_name": "long_video"})
+        "long_video",
+        LONG_NOTE,
+        FULL_BODY_CLIP,
+        0,
+        "DreamActor/long_video",
+        {"steps": 20, "segment_length": 77, "motion_frames": 5, "cache_name": "long_video"},
+    )
 
 
 STYLISED_NOTE = f"""
@@ -284,15 +417,33 @@ Output: `output/DreamActor/stylised_*.mp4`.
 
 
 def stylised_character() -> Spec:
-    check = Group("Check the pose (optional)", 3, [
-        Node("pose_check", "DreamActorRenderGuide", {"motion": Out("retarget", "motion"), "style": "wan-animate",
-                                                     "width": 512, "height": 512}),
-        Node("pose_check_save", "DreamActorSaveVideo", {"video": Out("pose_check", "video"),
-                                                        "filename_prefix": "DreamActor/stylised_pose"}),
-    ], color=GREY)
-    return animation_spec("stylised_character", STYLISED_NOTE, FULL_BODY_CLIP, 77, "DreamActor/stylised",
-                          {"steps": 20, "cache_name": "stylised"}, retarget={"bone_edits": CHIBI_EDITS},
-                          extra_groups=(check,))
+    check = Group(
+        "Check the pose (optional)",
+        3,
+        [
+            Node(
+                "pose_check",
+                "DreamActorRenderGuide",
+                {"motion": Out("retarget", "motion"), "style": "wan-animate", "width": 512, "height": 512},
+            ),
+            Node(
+                "pose_check_save",
+                "DreamActorSaveVideo",
+                {"video": Out("pose_check", "video"), "filename_prefix": "DreamActor/stylised_pose"},
+            ),
+        ],
+        color=GREY,
+    )
+    return animation_spec(
+        "stylised_character",
+        STYLISED_NOTE,
+        FULL_BODY_CLIP,
+        77,
+        "DreamActor/stylised",
+        {"steps": 20, "cache_name": "stylised"},
+        retarget={"bone_edits": CHIBI_EDITS},
+        extra_groups=(check,),
+    )
 
 
 PSEUDO_NOTE = f"""
@@ -318,19 +469,45 @@ from segment to segment. So:
 
 
 def pseudo_multi_reference() -> Spec:
-    first = Group("First pass -> pseudo references", 4, [
-        sampler_node("first_pass", Out("character", "IMAGE"), title="First pass", steps=10, cache_name="pass1"),
-        Node("references", "DreamActorPseudoReferences", {
-            "segments": Out("first_pass", "segments"), "motion": Out("retarget", "motion"),
-            "reference": Out("character", "IMAGE"), "reference_motion": Out("character_head", "motion"),
-            "count": 2}),
-    ], color=BROWN)
+    first = Group(
+        "First pass -> pseudo references",
+        4,
+        [
+            sampler_node("first_pass", Out("character", "IMAGE"), title="First pass", steps=10, cache_name="pass1"),
+            Node(
+                "references",
+                "DreamActorPseudoReferences",
+                {
+                    "segments": Out("first_pass", "segments"),
+                    "motion": Out("retarget", "motion"),
+                    "reference": Out("character", "IMAGE"),
+                    "reference_motion": Out("character_head", "motion"),
+                    "count": 2,
+                },
+            ),
+        ],
+        color=BROWN,
+    )
     return animation_spec(
-        "pseudo_multi_reference", PSEUDO_NOTE, FULL_BODY_CLIP, 77, "DreamActor/multi_reference",
-        {"steps": 20, "cache_name": "pass2"}, face_model=True, extra_groups=(first,),
-        reference=Out("references", "references"), animate="Second pass -> stitch -> save")
+        "pseudo_multi_reference",
+        PSEUDO_NOTE,
+        FULL_BODY_CLIP,
+        77,
+        "DreamActor/multi_reference",
+        {"steps": 20, "cache_name": "pass2"},
+        face_model=True,
+        extra_groups=(first,),
+        reference=Out("references", "references"),
+        animate="Second pass -> stitch -> save",
+    )
 
 
-SPECS = (guidance_preview, full_body_animation, portrait_animation, long_video, stylised_character,
-         pseudo_multi_reference)
+SPECS = (
+    guidance_preview,
+    full_body_animation,
+    portrait_animation,
+    long_video,
+    stylised_character,
+    pseudo_multi_reference,
+)
 """Every example workflow, in the README's order."""

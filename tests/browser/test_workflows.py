@@ -10,6 +10,7 @@ scripts/workflow_format.py makes (so `make demo` runs the file as the browser wo
 Then that prompt runs to success on the server, with the real model files mapped to
 test stand-ins (``runnable`` below says how) and shrunk for two CPU cores.
 """
+
 from __future__ import annotations
 
 import json
@@ -21,7 +22,6 @@ import uuid
 
 import av
 import pytest
-
 from build_workflows import WORKFLOWS, load, names, template_path
 from workflow_format import MODEL_WIDGETS, to_api_prompt
 from workflow_specs import MEDIA
@@ -34,7 +34,9 @@ NAMES = tuple(names())  # tests/host/test_workflows.py checks there are the six 
 FRAMES = 9  # one 9-frame segment
 LONG_FRAMES = 13  # two segments of 9 that share 5 frames: stitched
 SIZE, STEPS = 64, 2
-PREVIEW_WIDGET = "video-preview"  # the frontend's <video> widget of an upload node: in the prompt, ignored by the server
+PREVIEW_WIDGET = (
+    "video-preview"  # the frontend's <video> widget of an upload node: in the prompt, ignored by the server
+)
 
 
 @pytest.fixture(scope="module")
@@ -48,8 +50,14 @@ def srv(test_nodes_server, media):
 def frontend(srv, artifacts_dir, tmp_path_factory):
     files = tmp_path_factory.mktemp("workflows") / "files.json"
     files.write_text(json.dumps([[n, os.path.join(WORKFLOWS, n + ".json")] for n in NAMES]))
-    result = run_node_script("workflows_check.mjs", srv.url, template_path("guidance_preview", srv.base), str(files),
-                             artifacts_dir, timeout=600)
+    result = run_node_script(
+        "workflows_check.mjs",
+        srv.url,
+        template_path("guidance_preview", srv.base),
+        str(files),
+        artifacts_dir,
+        timeout=600,
+    )
     assert "error" not in result, result.get("error")
     assert sorted(result["workflows"]) == sorted(NAMES)
     return result
@@ -81,8 +89,9 @@ def test_the_frontend_loads_and_exports_the_file_unchanged(frontend, artifacts_d
     assert r["missingTypes"] == [] and r["nodeCount"] == len(wf["nodes"]) and r["dialogsLeft"] == 0
     # only the model files a user has not downloaded yet are "not in the list" ...
     missing = {e.split("=", 1)[1].split(" not in its list")[0].strip('"') for e in r["widgetErrors"]}
-    assert all(e.endswith("not in its list") and e.split(" ")[0] in {t for t, _ in MODEL_WIDGETS}
-               for e in r["widgetErrors"]), r["widgetErrors"]
+    assert all(
+        e.endswith("not in its list") and e.split(" ")[0] in {t for t, _ in MODEL_WIDGETS} for e in r["widgetErrors"]
+    ), r["widgetErrors"]
     assert missing == model_files(wf)
     # ... and the frontend's missing-models dialog offers each of them for download
     if missing:
@@ -138,15 +147,23 @@ def runnable(prompt: dict, tiny: dict, tag: str, frames: int) -> dict:
         elif kind in ("CLIPLoader", "CLIPVisionLoader"):
             del p[node_id]
         elif kind == "CLIPTextEncode":
-            p[node_id] = {"class_type": "DreamActorTestTextConditioning",
-                          "inputs": {"text": inputs["text"], "tokens": 512}}
+            p[node_id] = {
+                "class_type": "DreamActorTestTextConditioning",
+                "inputs": {"text": inputs["text"], "tokens": 512},
+            }
         elif kind == "CLIPVisionEncode":
             p[node_id] = {"class_type": "DreamActorTestClipVision", "inputs": {"seed": 1}}
         elif kind == "DreamActorLoadVideo":
             inputs["frame_count"] = frames
         elif kind == "DreamActorSampler":
-            inputs.update(width=SIZE, height=SIZE, steps=STEPS, segment_length=9, motion_frames=5,
-                          cache_name=f"{tag}-{inputs['cache_name']}")
+            inputs.update(
+                width=SIZE,
+                height=SIZE,
+                steps=STEPS,
+                segment_length=9,
+                motion_frames=5,
+                cache_name=f"{tag}-{inputs['cache_name']}",
+            )
         elif kind == "DreamActorPseudoReferences":
             inputs["min_angle"] = 1.0
         elif kind == "DreamActorSaveVideo":

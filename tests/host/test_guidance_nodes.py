@@ -1,24 +1,25 @@
 """Skeleton extraction, head sphere, face crops and guides on real media, through a real server."""
+
 from __future__ import annotations
 
 import os
 
 import av
-import numpy as np
 import pytest
-
 from comfy_server import PromptError
-from models.motion import Motion
+
+from models.core.motion import Motion
 
 pytestmark = pytest.mark.host
 
-EXTRACT = {"person": 0, "hands": True, "face": True, "smooth": True, "min_cutoff": 1.0, "beta": 1.0,
-           "fill_gaps": 8}
+EXTRACT = {"person": 0, "hands": True, "face": True, "smooth": True, "min_cutoff": 1.0, "beta": 1.0, "fill_gaps": 8}
 
 
 def _load(video, start=0, count=0):
-    return {"class_type": "DreamActorLoadVideo",
-            "inputs": {"video": video, "start_frame": start, "frame_count": count, "every_nth": 1, "fps": 0.0}}
+    return {
+        "class_type": "DreamActorLoadVideo",
+        "inputs": {"video": video, "start_frame": start, "frame_count": count, "every_nth": 1, "fps": 0.0},
+    }
 
 
 def test_clip_to_head_sphere_guide_and_face_crops(server, put_media):
@@ -26,20 +27,37 @@ def test_clip_to_head_sphere_guide_and_face_crops(server, put_media):
     prompt = {
         "load": _load(clip, 0, 24),
         "skel": {"class_type": "DreamActorSkeletonExtract", "inputs": {"video": ["load", 0], **EXTRACT}},
-        "head": {"class_type": "DreamActorHeadSphereFit",
-                 "inputs": {"motion": ["skel", 0], "smoothing": 1.5, "max_hold": 12}},
-        "guide": {"class_type": "DreamActorRenderGuide",
-                  "inputs": {"motion": ["head", 0], "style": "dreamactor", "width": 320, "height": 192,
-                             "fit": "contain", "start_frame": 0, "frame_count": 0, "background": ["load", 0],
-                             "background_dim": 0.5}},
-        "save": {"class_type": "DreamActorSaveVideo",
-                 "inputs": {"video": ["guide", 1], "fps": 24.0, "filename_prefix": "tests/guidance", "crf": 20}},
-        "face": {"class_type": "DreamActorFaceEncode",
-                 "inputs": {"video": ["load", 0], "motion": ["head", 0], "size": 256, "scale": 1.2,
-                            "smoothing": 2.0}},
+        "head": {
+            "class_type": "DreamActorHeadSphereFit",
+            "inputs": {"motion": ["skel", 0], "smoothing": 1.5, "max_hold": 12},
+        },
+        "guide": {
+            "class_type": "DreamActorRenderGuide",
+            "inputs": {
+                "motion": ["head", 0],
+                "style": "dreamactor",
+                "width": 320,
+                "height": 192,
+                "fit": "contain",
+                "start_frame": 0,
+                "frame_count": 0,
+                "background": ["load", 0],
+                "background_dim": 0.5,
+            },
+        },
+        "save": {
+            "class_type": "DreamActorSaveVideo",
+            "inputs": {"video": ["guide", 1], "fps": 24.0, "filename_prefix": "tests/guidance", "crf": 20},
+        },
+        "face": {
+            "class_type": "DreamActorFaceEncode",
+            "inputs": {"video": ["load", 0], "motion": ["head", 0], "size": 256, "scale": 1.2, "smoothing": 2.0},
+        },
         "crops": {"class_type": "PreviewImage", "inputs": {"images": ["face", 1]}},
-        "keep": {"class_type": "DreamActorSaveMotion",
-                 "inputs": {"motion": ["head", 0], "filename_prefix": "tests/single_face"}},
+        "keep": {
+            "class_type": "DreamActorSaveMotion",
+            "inputs": {"motion": ["head", 0], "filename_prefix": "tests/single_face"},
+        },
     }
     entry = server.run(prompt, timeout=600)
     out = entry["outputs"]
@@ -60,11 +78,23 @@ def test_reference_photo_gives_one_frame_with_head(server, media):
     prompt = {
         "img": {"class_type": "LoadImage", "inputs": {"image": img}},
         "skel": {"class_type": "DreamActorSkeletonExtract", "inputs": {"image": ["img", 0], **EXTRACT}},
-        "head": {"class_type": "DreamActorHeadSphereFit",
-                 "inputs": {"motion": ["skel", 0], "smoothing": 1.5, "max_hold": 12}},
-        "wan": {"class_type": "DreamActorRenderGuide",
-                "inputs": {"motion": ["head", 0], "style": "wan-animate", "width": 512, "height": 512,
-                           "fit": "contain", "start_frame": 0, "frame_count": 0, "background_dim": 0.5}},
+        "head": {
+            "class_type": "DreamActorHeadSphereFit",
+            "inputs": {"motion": ["skel", 0], "smoothing": 1.5, "max_hold": 12},
+        },
+        "wan": {
+            "class_type": "DreamActorRenderGuide",
+            "inputs": {
+                "motion": ["head", 0],
+                "style": "wan-animate",
+                "width": 512,
+                "height": 512,
+                "fit": "contain",
+                "start_frame": 0,
+                "frame_count": 0,
+                "background_dim": 0.5,
+            },
+        },
         "show": {"class_type": "PreviewImage", "inputs": {"images": ["wan", 0]}},
     }
     out = server.run(prompt, timeout=300)["outputs"]
@@ -74,10 +104,14 @@ def test_reference_photo_gives_one_frame_with_head(server, media):
 
 def test_no_person_in_the_clip_is_a_clear_error(server, put_media):
     clip = put_media("no_face.mp4")
-    prompt = {"load": _load(clip, 0, 30),
-              "skel": {"class_type": "DreamActorSkeletonExtract", "inputs": {"video": ["load", 0], **EXTRACT}},
-              "keep": {"class_type": "DreamActorSaveMotion",
-                       "inputs": {"motion": ["skel", 0], "filename_prefix": "tests/none"}}}
+    prompt = {
+        "load": _load(clip, 0, 30),
+        "skel": {"class_type": "DreamActorSkeletonExtract", "inputs": {"video": ["load", 0], **EXTRACT}},
+        "keep": {
+            "class_type": "DreamActorSaveMotion",
+            "inputs": {"motion": ["skel", 0], "filename_prefix": "tests/none"},
+        },
+    }
     with pytest.raises(PromptError) as e:
         server.run(prompt, timeout=300)
     assert "DreamActorSkeletonExtract" in str(e.value) and "Fix:" in str(e.value)
@@ -85,12 +119,18 @@ def test_no_person_in_the_clip_is_a_clear_error(server, put_media):
 
 def test_one_frame_video_works(server, put_media):
     clip = put_media("single_face.mp4")
-    prompt = {"load": _load(clip, 30, 1),
-              "skel": {"class_type": "DreamActorSkeletonExtract", "inputs": {"video": ["load", 0], **EXTRACT}},
-              "head": {"class_type": "DreamActorHeadSphereFit",
-                       "inputs": {"motion": ["skel", 0], "smoothing": 1.5, "max_hold": 12}},
-              "keep": {"class_type": "DreamActorSaveMotion",
-                       "inputs": {"motion": ["head", 0], "filename_prefix": "tests/one_frame"}}}
+    prompt = {
+        "load": _load(clip, 30, 1),
+        "skel": {"class_type": "DreamActorSkeletonExtract", "inputs": {"video": ["load", 0], **EXTRACT}},
+        "head": {
+            "class_type": "DreamActorHeadSphereFit",
+            "inputs": {"motion": ["skel", 0], "smoothing": 1.5, "max_hold": 12},
+        },
+        "keep": {
+            "class_type": "DreamActorSaveMotion",
+            "inputs": {"motion": ["head", 0], "filename_prefix": "tests/one_frame"},
+        },
+    }
     out = server.run(prompt, timeout=300)["outputs"]
     assert "1 frames" in out["keep"]["text"][0]
 
@@ -98,11 +138,18 @@ def test_one_frame_video_works(server, put_media):
 def test_video_and_image_together_is_a_clear_error(server, put_media, media):
     clip = put_media("single_face.mp4")
     img = server.put_input(media("astronaut.png"))
-    prompt = {"load": _load(clip, 0, 2), "img": {"class_type": "LoadImage", "inputs": {"image": img}},
-              "skel": {"class_type": "DreamActorSkeletonExtract",
-                       "inputs": {"video": ["load", 0], "image": ["img", 0], **EXTRACT}},
-              "keep": {"class_type": "DreamActorSaveMotion",
-                       "inputs": {"motion": ["skel", 0], "filename_prefix": "tests/both"}}}
+    prompt = {
+        "load": _load(clip, 0, 2),
+        "img": {"class_type": "LoadImage", "inputs": {"image": img}},
+        "skel": {
+            "class_type": "DreamActorSkeletonExtract",
+            "inputs": {"video": ["load", 0], "image": ["img", 0], **EXTRACT},
+        },
+        "keep": {
+            "class_type": "DreamActorSaveMotion",
+            "inputs": {"motion": ["skel", 0], "filename_prefix": "tests/both"},
+        },
+    }
     with pytest.raises(PromptError) as e:
         server.run(prompt)
     assert "exactly one of 'video' and 'image'" in str(e.value)
@@ -111,13 +158,18 @@ def test_video_and_image_together_is_a_clear_error(server, put_media, media):
 def test_photo_without_anyone_is_a_clear_error(server, media):
     from PIL import Image
 
-    from models.video import FileVideo
+    from models.io.video import FileVideo
+
     frame = FileVideo(media("no_face.mp4"), start=40, count=1).frame(0)
     Image.fromarray(frame).save(os.path.join(server.input_dir(), "nobody.png"))
-    prompt = {"img": {"class_type": "LoadImage", "inputs": {"image": "nobody.png"}},
-              "skel": {"class_type": "DreamActorSkeletonExtract", "inputs": {"image": ["img", 0], **EXTRACT}},
-              "keep": {"class_type": "DreamActorSaveMotion",
-                       "inputs": {"motion": ["skel", 0], "filename_prefix": "tests/nobody"}}}
+    prompt = {
+        "img": {"class_type": "LoadImage", "inputs": {"image": "nobody.png"}},
+        "skel": {"class_type": "DreamActorSkeletonExtract", "inputs": {"image": ["img", 0], **EXTRACT}},
+        "keep": {
+            "class_type": "DreamActorSaveMotion",
+            "inputs": {"motion": ["skel", 0], "filename_prefix": "tests/nobody"},
+        },
+    }
     with pytest.raises(PromptError) as e:
         server.run(prompt)
     assert "DreamActorSkeletonExtract" in str(e.value) and "Fix:" in str(e.value)
@@ -126,13 +178,18 @@ def test_photo_without_anyone_is_a_clear_error(server, media):
 def test_face_crops_need_a_face(server, media):
     """A body seen from far with the face not extracted: Face Encode says what to do."""
     clip = server.put_input(media("single_face.mp4"))
-    prompt = {"load": _load(clip, 0, 4),
-              "skel": {"class_type": "DreamActorSkeletonExtract",
-                       "inputs": {"video": ["load", 0], **{**EXTRACT, "face": False}}},
-              "face": {"class_type": "DreamActorFaceEncode",
-                       "inputs": {"video": ["load", 0], "motion": ["skel", 0], "size": 128, "scale": 1.2,
-                                  "smoothing": 2.0}},
-              "show": {"class_type": "PreviewImage", "inputs": {"images": ["face", 1]}}}
+    prompt = {
+        "load": _load(clip, 0, 4),
+        "skel": {
+            "class_type": "DreamActorSkeletonExtract",
+            "inputs": {"video": ["load", 0], **{**EXTRACT, "face": False}},
+        },
+        "face": {
+            "class_type": "DreamActorFaceEncode",
+            "inputs": {"video": ["load", 0], "motion": ["skel", 0], "size": 128, "scale": 1.2, "smoothing": 2.0},
+        },
+        "show": {"class_type": "PreviewImage", "inputs": {"images": ["face", 1]}},
+    }
     with pytest.raises(PromptError) as e:
         server.run(prompt)
     text = str(e.value)

@@ -1,13 +1,12 @@
 """DreamActorRenderGuide on a real server: both styles, the lazy video, POSE_KEYPOINT."""
+
 from __future__ import annotations
 
 import os
 import sys
 
 import av
-import numpy as np
 import pytest
-
 from comfy_server import PromptError
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "unit"))
@@ -27,13 +26,28 @@ def motion_file(server):
 def _prompt(file, style, **kw):
     return {
         "m": {"class_type": "DreamActorLoadMotion", "inputs": {"file": file}},
-        "g": {"class_type": "DreamActorRenderGuide",
-              "inputs": {"motion": ["m", 0], "style": style, "width": 320, "height": 240, "fit": "contain",
-                         "start_frame": 0, "frame_count": 0, "background_dim": 0.5, **kw}},
-        "s": {"class_type": "DreamActorSaveVideo",
-              "inputs": {"video": ["g", 1], "fps": 24.0, "filename_prefix": f"tests/guide_{style}", "crf": 12}},
-        "i": {"class_type": "DreamActorSaveVideo",
-              "inputs": {"images": ["g", 0], "fps": 25.0, "filename_prefix": f"tests/guide_img_{style}", "crf": 12}},
+        "g": {
+            "class_type": "DreamActorRenderGuide",
+            "inputs": {
+                "motion": ["m", 0],
+                "style": style,
+                "width": 320,
+                "height": 240,
+                "fit": "contain",
+                "start_frame": 0,
+                "frame_count": 0,
+                "background_dim": 0.5,
+                **kw,
+            },
+        },
+        "s": {
+            "class_type": "DreamActorSaveVideo",
+            "inputs": {"video": ["g", 1], "fps": 24.0, "filename_prefix": f"tests/guide_{style}", "crf": 12},
+        },
+        "i": {
+            "class_type": "DreamActorSaveVideo",
+            "inputs": {"images": ["g", 0], "fps": 25.0, "filename_prefix": f"tests/guide_img_{style}", "crf": 12},
+        },
     }
 
 

@@ -1,13 +1,14 @@
 """DA_MOTION <-> .motion.npz through the real server: round trip and bad files."""
+
 from __future__ import annotations
 
 import os
 
 import numpy as np
 import pytest
-
 from comfy_server import PromptError
-from models.motion import FORMAT_VERSION, Motion
+
+from models.core.motion import FORMAT_VERSION, Motion
 
 pytestmark = pytest.mark.host
 
@@ -58,12 +59,15 @@ def _write(name, arrays, server):
     return name
 
 
-@pytest.mark.parametrize("case,needle", [
-    ("newer_version", "format version"),
-    ("missing_keys", "lacks the keys"),
-    ("not_npz", "cannot be read"),
-    ("bad_shape", "has shape"),
-])
+@pytest.mark.parametrize(
+    "case,needle",
+    [
+        ("newer_version", "format version"),
+        ("missing_keys", "lacks the keys"),
+        ("not_npz", "cannot be read"),
+        ("bad_shape", "has shape"),
+    ],
+)
 def test_bad_motion_files(server, case, needle):
     arrays = _sample_motion().to_arrays()
     name = f"bad_{case}.motion.npz"

@@ -1,4 +1,5 @@
 """Every DreamActor node has a help page the frontend serves, covering each of its inputs."""
+
 from __future__ import annotations
 
 import os

@@ -1,5 +1,6 @@
 """DreamActorBoneRetarget on a real server: real extractions in, guides in both styles out,
 bone edits reaching the saved motion, clear errors, and the editor's preview route."""
+
 from __future__ import annotations
 
 import json
@@ -13,26 +14,32 @@ import urllib.request
 import av
 import numpy as np
 import pytest
-
 from comfy_server import PromptError
-from models.motion import Motion
-from models.skeleton import BODY
+
+from models.core.motion import Motion
+from models.core.skeleton import BODY
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "unit"))
 from motion_fixtures import person_motion  # noqa: E402
 
 pytestmark = pytest.mark.host
 
-EXTRACT = {"person": 0, "hands": True, "face": True, "smooth": True, "min_cutoff": 1.0, "beta": 1.0,
-           "fill_gaps": 8}
+EXTRACT = {"person": 0, "hands": True, "face": True, "smooth": True, "min_cutoff": 1.0, "beta": 1.0, "fill_gaps": 8}
 FRAMES = 30
 FOREARM = "left_wrist"  # the bone elbow -> wrist is named after its child joint
 ROUTE = "/dreamactor/retarget_preview"
 
 
 def retarget_inputs(driving, reference, edits=None, **kw):
-    inputs = {"driving": driving, "reference": reference, "framing": "match reference", "scale": 1.0, "dx": 0.0,
-              "dy": 0.0, "plant_feet": True}
+    inputs = {
+        "driving": driving,
+        "reference": reference,
+        "framing": "match reference",
+        "scale": 1.0,
+        "dx": 0.0,
+        "dy": 0.0,
+        "plant_feet": True,
+    }
     if edits is not None:
         inputs["bone_edits"] = json.dumps(edits)
     else:
@@ -56,30 +63,54 @@ def chain(server, put_media, media):
     clip = put_media("demo.mp4")
     photo = server.put_input(media("astronaut.png"))
     prompt = {
-        "load": {"class_type": "DreamActorLoadVideo",
-                 "inputs": {"video": clip, "start_frame": 0, "frame_count": FRAMES, "every_nth": 1, "fps": 0.0}},
+        "load": {
+            "class_type": "DreamActorLoadVideo",
+            "inputs": {"video": clip, "start_frame": 0, "frame_count": FRAMES, "every_nth": 1, "fps": 0.0},
+        },
         "skel_d": {"class_type": "DreamActorSkeletonExtract", "inputs": {"video": ["load", 0], **EXTRACT}},
-        "head_d": {"class_type": "DreamActorHeadSphereFit",
-                   "inputs": {"motion": ["skel_d", 0], "smoothing": 1.5, "max_hold": 12}},
+        "head_d": {
+            "class_type": "DreamActorHeadSphereFit",
+            "inputs": {"motion": ["skel_d", 0], "smoothing": 1.5, "max_hold": 12},
+        },
         "img": {"class_type": "LoadImage", "inputs": {"image": photo}},
         "skel_r": {"class_type": "DreamActorSkeletonExtract", "inputs": {"image": ["img", 0], **EXTRACT}},
-        "head_r": {"class_type": "DreamActorHeadSphereFit",
-                   "inputs": {"motion": ["skel_r", 0], "smoothing": 1.5, "max_hold": 12}},
+        "head_r": {
+            "class_type": "DreamActorHeadSphereFit",
+            "inputs": {"motion": ["skel_r", 0], "smoothing": 1.5, "max_hold": 12},
+        },
         "rt": retarget_inputs(["head_d", 0], ["head_r", 0], reference_image=["img", 0]),
-        "rt_arm": retarget_inputs(["head_d", 0], ["head_r", 0], {"version": 1, "preset": "match reference",
-                                                                 "scales": {FOREARM: 1.5}, "link_lr": True}),
+        "rt_arm": retarget_inputs(
+            ["head_d", 0],
+            ["head_r", 0],
+            {"version": 1, "preset": "match reference", "scales": {FOREARM: 1.5}, "link_lr": True},
+        ),
         "keep": _save_motion(["rt", 0], "tests/retarget"),
         "keep_arm": _save_motion(["rt_arm", 0], "tests/retarget_arm"),
         "keep_ref": _save_motion(["head_r", 0], "tests/retarget_ref"),
     }
     for style in ("dreamactor", "wan-animate"):
-        prompt[f"g_{style}"] = {"class_type": "DreamActorRenderGuide",
-                                "inputs": {"motion": ["rt", 0], "style": style, "width": 256, "height": 256,
-                                           "fit": "contain", "start_frame": 0, "frame_count": 0,
-                                           "background_dim": 0.5}}
-        prompt[f"s_{style}"] = {"class_type": "DreamActorSaveVideo",
-                                "inputs": {"video": [f"g_{style}", 1], "fps": 30.0,
-                                           "filename_prefix": f"tests/retarget_{style}", "crf": 18}}
+        prompt[f"g_{style}"] = {
+            "class_type": "DreamActorRenderGuide",
+            "inputs": {
+                "motion": ["rt", 0],
+                "style": style,
+                "width": 256,
+                "height": 256,
+                "fit": "contain",
+                "start_frame": 0,
+                "frame_count": 0,
+                "background_dim": 0.5,
+            },
+        }
+        prompt[f"s_{style}"] = {
+            "class_type": "DreamActorSaveVideo",
+            "inputs": {
+                "video": [f"g_{style}", 1],
+                "fps": 30.0,
+                "filename_prefix": f"tests/retarget_{style}",
+                "crf": 18,
+            },
+        }
     entry = server.run(prompt, timeout=600)
     out = entry["outputs"]
     motions = {k: Motion.load(_saved_path(server, out[k]["text"][0])) for k in ("keep", "keep_arm", "keep_ref")}
@@ -152,7 +183,8 @@ def _error_text(e: PromptError) -> str:
 def test_reference_photo_with_nobody_is_a_clear_error(server, media, small_motions):
     from PIL import Image
 
-    from models.video import FileVideo
+    from models.io.video import FileVideo
+
     frame = FileVideo(media("no_face.mp4"), start=40, count=1).frame(0)
     Image.fromarray(frame).save(os.path.join(server.input_dir(), "rt_nobody.png"))
     prompt = {
@@ -182,11 +214,15 @@ def test_small_motion_runs(server, small_motions):
     assert re.fullmatch(r"retarget_rt_[0-9a-f]{12}", out["rt"]["dreamactor_retarget"][0]["name"])
 
 
-@pytest.mark.parametrize("edits, words", [
-    ({"version": 1, "scales": {"left_tail": 1.2}}, ["unknown bone 'left_tail'", "left_wrist"]),
-    ({"version": 1, "scales": {FOREARM: 9.0}}, [f"'{FOREARM}'", "valid range [0.25, 4.0]"]),
-    ({"version": 1, "preset": "superhero"}, ["unknown preset 'superhero'", "heroic"]),
-], ids=["unknown bone", "bone scale", "preset"])
+@pytest.mark.parametrize(
+    "edits, words",
+    [
+        ({"version": 1, "scales": {"left_tail": 1.2}}, ["unknown bone 'left_tail'", "left_wrist"]),
+        ({"version": 1, "scales": {FOREARM: 9.0}}, [f"'{FOREARM}'", "valid range [0.25, 4.0]"]),
+        ({"version": 1, "preset": "superhero"}, ["unknown preset 'superhero'", "heroic"]),
+    ],
+    ids=["unknown bone", "bone scale", "preset"],
+)
 def test_bad_bone_edits_are_clear_errors(server, small_motions, edits, words):
     with pytest.raises(PromptError) as e:
         server.run(_small_prompt(small_motions[0], small_motions[0], edits))
@@ -249,46 +285,54 @@ def test_preview_route_serves_what_the_node_made(server, chain):
     # the reference picture is served by the host's /view from the temp folder
     img = p["image"]
     assert img["type"] == "temp" and img["width"] == 512
-    status, png, ctype = _get(server, "/view?" + urllib.parse.urlencode(
-        {"filename": img["filename"], "subfolder": img["subfolder"], "type": "temp"}))
+    status, png, ctype = _get(
+        server,
+        "/view?" + urllib.parse.urlencode({"filename": img["filename"], "subfolder": img["subfolder"], "type": "temp"}),
+    )
     assert status == 200 and png[:8] == b"\x89PNG\r\n\x1a\n", (status, ctype)
     # the last frame and a request running past the end (clipped to the motion)
     status, body, _ = _get(server, _query(name=name, frame=FRAMES - 2, count=10))
     assert status == 200 and [f["index"] for f in json.loads(body)["frames"]] == [FRAMES - 2, FRAMES - 1]
 
 
-@pytest.mark.parametrize("params, words", [
-    ({}, "'name' is missing"),
-    ({"name": "../../user/default/comfy.settings"}, "not a preview name"),
-    ({"name": "/etc/passwd"}, "not a preview name"),
-    ({"name": "retarget_rt_0123456789ab.npz"}, "not a preview name"),
-    ({"name": "retarget_rt_0123456789ab/../../x"}, "not a preview name"),
-    ({"name": "retarget_rt_zzzzzzzzzzzz"}, "not a preview name"),
-    ({"name": "x" * 500}, "not a preview name"),
-    ({"name": "@valid", "frame": "abc"}, "'frame' must be an integer"),
-    ({"name": "@valid", "frame": "1e3"}, "'frame' must be an integer"),
-    ({"name": "@valid", "frame": -1}, "'frame' -1 is negative"),
-    ({"name": "@valid", "frame": FRAMES}, f"past the motion's last frame {FRAMES - 1}"),
-    ({"name": "@valid", "frame": 10 ** 12}, "'frame' must be an integer"),
-    ({"name": "@valid", "count": 0}, "'count' 0 is outside [1, 240]"),
-    ({"name": "@valid", "count": 241}, "'count' 241 is outside [1, 240]"),
-    ({"name": "@valid", "path": "/etc/passwd"}, "unknown parameter(s) ['path']"),
-], ids=lambda v: str(v)[:40] if isinstance(v, str) else None)
+@pytest.mark.parametrize(
+    "params, words",
+    [
+        ({}, "'name' is missing"),
+        ({"name": "../../user/default/comfy.settings"}, "not a preview name"),
+        ({"name": "/etc/passwd"}, "not a preview name"),
+        ({"name": "retarget_rt_0123456789ab.npz"}, "not a preview name"),
+        ({"name": "retarget_rt_0123456789ab/../../x"}, "not a preview name"),
+        ({"name": "retarget_rt_zzzzzzzzzzzz"}, "not a preview name"),
+        ({"name": "x" * 500}, "not a preview name"),
+        ({"name": "@valid", "frame": "abc"}, "'frame' must be an integer"),
+        ({"name": "@valid", "frame": "1e3"}, "'frame' must be an integer"),
+        ({"name": "@valid", "frame": -1}, "'frame' -1 is negative"),
+        ({"name": "@valid", "frame": FRAMES}, f"past the motion's last frame {FRAMES - 1}"),
+        ({"name": "@valid", "frame": 10**12}, "'frame' must be an integer"),
+        ({"name": "@valid", "count": 0}, "'count' 0 is outside [1, 240]"),
+        ({"name": "@valid", "count": 241}, "'count' 241 is outside [1, 240]"),
+        ({"name": "@valid", "path": "/etc/passwd"}, "unknown parameter(s) ['path']"),
+    ],
+    ids=lambda v: str(v)[:40] if isinstance(v, str) else None,
+)
 def test_preview_route_rejects_bad_requests(server, chain, params, words):
     name = chain[0]["rt"]["dreamactor_retarget"][0]["name"]
     params = {k: (name if v == "@valid" else v) for k, v in params.items()}
-    for status, body in (_get(server, _query(**params))[:2],
-                         _post(server, ROUTE, json.dumps(params).encode())):
+    for status, body in (_get(server, _query(**params))[:2], _post(server, ROUTE, json.dumps(params).encode())):
         assert status == 400, (params, status, body[:300])
         assert words in json.loads(body)["error"], body
 
 
 def test_preview_route_rejects_bad_bodies_and_unknown_previews(server, chain):
     name = chain[0]["rt"]["dreamactor_retarget"][0]["name"]
-    for body, code, words in ((b"not json", 400, "not JSON"), (b"[1, 2]", 400, "JSON object"),
-                              (b'{"name": 7}', 400, "not a preview name"),
-                              (json.dumps({"name": name, "frame": True}).encode(), 400, "must be an integer"),
-                              (b'{"name": "' + b"a" * 5000 + b'"}', 413, "larger than")):
+    for body, code, words in (
+        (b"not json", 400, "not JSON"),
+        (b"[1, 2]", 400, "JSON object"),
+        (b'{"name": 7}', 400, "not a preview name"),
+        (json.dumps({"name": name, "frame": True}).encode(), 400, "must be an integer"),
+        (b'{"name": "' + b"a" * 5000 + b'"}', 413, "larger than"),
+    ):
         status, got = _post(server, ROUTE, body)
         assert status == code and words in json.loads(got)["error"], (body[:40], status, got[:200])
     status, got, _ = _get(server, ROUTE + f"?name={name}&name={name}")

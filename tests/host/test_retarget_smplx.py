@@ -1,6 +1,7 @@
 """DreamActorBoneRetarget's body_model on a real server: a generated SMPL-X file (real
 format, read by the real smplx package) in the server's models/smplx is listed, fitted
 to the reference and sets its hidden legs; a broken file is a clear error."""
+
 from __future__ import annotations
 
 import os
@@ -9,11 +10,11 @@ import sys
 
 import numpy as np
 import pytest
-
 from comfy_server import PromptError
-from models.motion import Motion
-from models.skeleton import BODY
-from models.smplx_body import SmplxBody
+
+from models.core.motion import Motion
+from models.core.skeleton import BODY
+from models.retarget.smplx_body import SmplxBody
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "unit"))
 import smplx_fixtures as fx  # noqa: E402
@@ -47,9 +48,16 @@ def smplx_setup(server):
 
 
 def _prompt(body_model: str | None, prefix: str) -> dict:
-    inputs = {"driving": ["d", 0], "reference": ["r", 0], "framing": "match reference", "scale": 1.0, "dx": 0.0,
-              "dy": 0.0, "plant_feet": True,
-              "bone_edits": '{"version": 1, "preset": "match reference", "scales": {}, "link_lr": true}'}
+    inputs = {
+        "driving": ["d", 0],
+        "reference": ["r", 0],
+        "framing": "match reference",
+        "scale": 1.0,
+        "dx": 0.0,
+        "dy": 0.0,
+        "plant_feet": True,
+        "bone_edits": '{"version": 1, "preset": "match reference", "scales": {}, "link_lr": true}',
+    }
     if body_model is not None:
         inputs["body_model"] = body_model
     return {

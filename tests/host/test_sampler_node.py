@@ -15,6 +15,7 @@ sampler as it is. The face motion encoder (real size, ~2 s per frame on these
 CPUs) dominates the run time; ComfyUI's own cache keeps Face Encode's tokens
 between the prompts of this module, so they are computed once.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -26,7 +27,6 @@ import uuid
 import av
 import numpy as np
 import pytest
-
 from comfy_server import PromptError
 
 pytestmark = [pytest.mark.host, pytest.mark.slow]
@@ -34,8 +34,7 @@ pytestmark = [pytest.mark.host, pytest.mark.slow]
 FRAMES, LENGTH, MOTION, STEPS = 100, 33, 5, 2
 SEGMENTS = 4
 PER_SEGMENT = STEPS + 1  # the sampler's progress units per segment (steps + decode and save)
-EXTRACT = {"person": 0, "hands": True, "face": True, "smooth": True, "min_cutoff": 1.0, "beta": 1.0,
-           "fill_gaps": 8}
+EXTRACT = {"person": 0, "hands": True, "face": True, "smooth": True, "min_cutoff": 1.0, "beta": 1.0, "fill_gaps": 8}
 
 
 @pytest.fixture(scope="module")
@@ -52,39 +51,83 @@ def checkpoints(tiny_models):
 
 def graph(clip, photo, checkpoints, cache_name, unet="animate", seed=7):
     return {
-        "load": {"class_type": "DreamActorLoadVideo",
-                 "inputs": {"video": clip, "start_frame": 0, "frame_count": FRAMES, "every_nth": 1, "fps": 0.0}},
+        "load": {
+            "class_type": "DreamActorLoadVideo",
+            "inputs": {"video": clip, "start_frame": 0, "frame_count": FRAMES, "every_nth": 1, "fps": 0.0},
+        },
         "img": {"class_type": "LoadImage", "inputs": {"image": photo}},
         "skel": {"class_type": "DreamActorSkeletonExtract", "inputs": {"video": ["load", 0], **EXTRACT}},
-        "head": {"class_type": "DreamActorHeadSphereFit",
-                 "inputs": {"motion": ["skel", 0], "smoothing": 1.5, "max_hold": 12}},
-        "face": {"class_type": "DreamActorFaceEncode",
-                 "inputs": {"video": ["load", 0], "motion": ["head", 0], "size": 128, "scale": 1.2,
-                            "smoothing": 2.0, "intensity": 1.0, "neutral_frame": 0, "token_smoothing": 0.0,
-                            "model": ["unet", 0]}},
+        "head": {
+            "class_type": "DreamActorHeadSphereFit",
+            "inputs": {"motion": ["skel", 0], "smoothing": 1.5, "max_hold": 12},
+        },
+        "face": {
+            "class_type": "DreamActorFaceEncode",
+            "inputs": {
+                "video": ["load", 0],
+                "motion": ["head", 0],
+                "size": 128,
+                "scale": 1.2,
+                "smoothing": 2.0,
+                "intensity": 1.0,
+                "neutral_frame": 0,
+                "token_smoothing": 0.0,
+                "model": ["unet", 0],
+            },
+        },
         "unet": {"class_type": "UNETLoader", "inputs": {"unet_name": checkpoints[unet], "weight_dtype": "default"}},
         "vae": {"class_type": "VAELoader", "inputs": {"vae_name": checkpoints["vae"]}},
-        "pos": {"class_type": "DreamActorTestTextConditioning",
-                "inputs": {"text": "an astronaut dancing on a box", "tokens": 512}},
+        "pos": {
+            "class_type": "DreamActorTestTextConditioning",
+            "inputs": {"text": "an astronaut dancing on a box", "tokens": 512},
+        },
         "neg": {"class_type": "DreamActorTestTextConditioning", "inputs": {"text": "blurry", "tokens": 512}},
         "cv": {"class_type": "DreamActorTestClipVision", "inputs": {"seed": 1}},
-        "sampler": {"class_type": "DreamActorSampler",
-                    "inputs": {"model": ["unet", 0], "vae": ["vae", 0], "positive": ["pos", 0],
-                               "negative": ["neg", 0], "reference": ["img", 0], "motion": ["head", 0],
-                               "face": ["face", 0], "clip_vision_output": ["cv", 0], "seed": seed,
-                               "steps": STEPS, "cfg": 2.0, "cfg_on": "text and face", "sampler_name": "euler",
-                               "scheduler": "simple",
-                               "width": 64, "height": 64, "segment_length": LENGTH, "motion_frames": MOTION,
-                               "face_strength": 1.0, "pose_strength": 1.0, "guide_style": "wan-animate",
-                               "cache_name": cache_name}},
-        "stitch": {"class_type": "DreamActorStitch",
-                   "inputs": {"segments": ["sampler", 0], "blend_seams": True, "colour_anchor": "first segment",
-                              "colour_strength": 1.0, "smoothing": 0.0}},
-        "mp4": {"class_type": "DreamActorSaveVideo",
-                "inputs": {"video": ["stitch", 0], "fps": 24.0, "filename_prefix": f"tests/{cache_name}",
-                           "crf": 18}},
-        "npy": {"class_type": "DreamActorTestSaveImages",
-                "inputs": {"images": ["stitch", 1], "filename": f"tests/{cache_name}_frames"}},
+        "sampler": {
+            "class_type": "DreamActorSampler",
+            "inputs": {
+                "model": ["unet", 0],
+                "vae": ["vae", 0],
+                "positive": ["pos", 0],
+                "negative": ["neg", 0],
+                "reference": ["img", 0],
+                "motion": ["head", 0],
+                "face": ["face", 0],
+                "clip_vision_output": ["cv", 0],
+                "seed": seed,
+                "steps": STEPS,
+                "cfg": 2.0,
+                "cfg_on": "text and face",
+                "sampler_name": "euler",
+                "scheduler": "simple",
+                "width": 64,
+                "height": 64,
+                "segment_length": LENGTH,
+                "motion_frames": MOTION,
+                "face_strength": 1.0,
+                "pose_strength": 1.0,
+                "guide_style": "wan-animate",
+                "cache_name": cache_name,
+            },
+        },
+        "stitch": {
+            "class_type": "DreamActorStitch",
+            "inputs": {
+                "segments": ["sampler", 0],
+                "blend_seams": True,
+                "colour_anchor": "first segment",
+                "colour_strength": 1.0,
+                "smoothing": 0.0,
+            },
+        },
+        "mp4": {
+            "class_type": "DreamActorSaveVideo",
+            "inputs": {"video": ["stitch", 0], "fps": 24.0, "filename_prefix": f"tests/{cache_name}", "crf": 18},
+        },
+        "npy": {
+            "class_type": "DreamActorTestSaveImages",
+            "inputs": {"images": ["stitch", 1], "filename": f"tests/{cache_name}_frames"},
+        },
     }
 
 
@@ -124,8 +167,10 @@ async def _run_and_interrupt(srv, prompt, after_value):
                     if not interrupted and body["value"] >= after_value:
                         srv.post("/interrupt", {})
                         interrupted = True
-                if kind in ("execution_interrupted", "execution_success", "execution_error") \
-                        and body.get("prompt_id") == prompt_id:
+                if (
+                    kind in ("execution_interrupted", "execution_success", "execution_error")
+                    and body.get("prompt_id") == prompt_id
+                ):
                     return kind, prompt_id, seen
     raise AssertionError("the websocket closed before the prompt ended")
 
@@ -139,14 +184,24 @@ def pseudo_reference_pass(prompt, cache_name):
     """``prompt`` plus a second pass: Pseudo References from the first pass's segments -> a sampler
     with those references -> Stitch -> raw frames (node 'npy2')."""
     second = json.loads(json.dumps(prompt))
-    second["pseudo"] = {"class_type": "DreamActorPseudoReferences",
-                        "inputs": {"segments": ["sampler", 0], "motion": ["head", 0], "reference": ["img", 0],
-                                   "count": 2, "min_angle": 0.0}}
-    second["sampler2"] = dict(second["sampler"], inputs=dict(second["sampler"]["inputs"], reference=["pseudo", 0],
-                                                             cache_name=cache_name))
+    second["pseudo"] = {
+        "class_type": "DreamActorPseudoReferences",
+        "inputs": {
+            "segments": ["sampler", 0],
+            "motion": ["head", 0],
+            "reference": ["img", 0],
+            "count": 2,
+            "min_angle": 0.0,
+        },
+    }
+    second["sampler2"] = dict(
+        second["sampler"], inputs=dict(second["sampler"]["inputs"], reference=["pseudo", 0], cache_name=cache_name)
+    )
     second["stitch2"] = dict(second["stitch"], inputs=dict(second["stitch"]["inputs"], segments=["sampler2", 0]))
-    second["npy2"] = {"class_type": "DreamActorTestSaveImages",
-                      "inputs": {"images": ["stitch2", 1], "filename": f"tests/{cache_name}_frames"}}
+    second["npy2"] = {
+        "class_type": "DreamActorTestSaveImages",
+        "inputs": {"images": ["stitch2", 1], "filename": f"tests/{cache_name}_frames"},
+    }
     return second
 
 
@@ -194,8 +249,10 @@ def test_whole_graph_is_repeatable_resumes_after_a_stop_and_takes_pseudo_referen
         assert np.array_equal(a, b), i
 
     # pseudo multi-reference: two extra views picked from the first pass, then a second pass with them
-    second = srv.run(pseudo_reference_pass(graph(clip, photo, checkpoints, cache_folder(first).split(os.sep)[-2]),
-                                           fresh("pseudo")), timeout=1500)
+    second = srv.run(
+        pseudo_reference_pass(graph(clip, photo, checkpoints, cache_folder(first).split(os.sep)[-2]), fresh("pseudo")),
+        timeout=1500,
+    )
     picked = second["outputs"]["pseudo"]
     print(picked["text"][0])
     assert len(picked["images"]) == 3 and picked["text"][0].startswith("2 extra reference(s)")

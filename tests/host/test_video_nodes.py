@@ -1,4 +1,5 @@
 """Video and motion I/O nodes on a real ComfyUI server, driven through /prompt."""
+
 from __future__ import annotations
 
 import os
@@ -6,23 +7,30 @@ import os
 import av
 import numpy as np
 import pytest
-from PIL import Image
-
 from comfy_server import PromptError
+from PIL import Image
 
 pytestmark = pytest.mark.host
 
-PACK_NODES = ["DreamActorLoadVideo", "DreamActorImagesToVideo", "DreamActorSaveVideo",
-              "DreamActorSaveMotion", "DreamActorLoadMotion"]
+PACK_NODES = [
+    "DreamActorLoadVideo",
+    "DreamActorImagesToVideo",
+    "DreamActorSaveVideo",
+    "DreamActorSaveMotion",
+    "DreamActorLoadMotion",
+]
 
 
 def _load_save(video, start=0, count=0, every_nth=1, fps=0.0, prefix="tests/video"):
     return {
-        "1": {"class_type": "DreamActorLoadVideo",
-              "inputs": {"video": video, "start_frame": start, "frame_count": count,
-                         "every_nth": every_nth, "fps": fps}},
-        "2": {"class_type": "DreamActorSaveVideo",
-              "inputs": {"video": ["1", 0], "fps": 24.0, "filename_prefix": prefix, "crf": 23}},
+        "1": {
+            "class_type": "DreamActorLoadVideo",
+            "inputs": {"video": video, "start_frame": start, "frame_count": count, "every_nth": every_nth, "fps": fps},
+        },
+        "2": {
+            "class_type": "DreamActorSaveVideo",
+            "inputs": {"video": ["1", 0], "fps": 24.0, "filename_prefix": prefix, "crf": 23},
+        },
     }
 
 
@@ -82,8 +90,10 @@ def test_images_to_video_roundtrip(server, media):
         "1": {"class_type": "LoadImage", "inputs": {"image": img}},
         "2": {"class_type": "RepeatImageBatch", "inputs": {"image": ["1", 0], "amount": 5}},
         "3": {"class_type": "DreamActorImagesToVideo", "inputs": {"images": ["2", 0], "fps": 12.5}},
-        "4": {"class_type": "DreamActorSaveVideo",
-              "inputs": {"video": ["3", 0], "fps": 24.0, "filename_prefix": "tests/images", "crf": 18}},
+        "4": {
+            "class_type": "DreamActorSaveVideo",
+            "inputs": {"video": ["3", 0], "fps": 24.0, "filename_prefix": "tests/images", "crf": 18},
+        },
     }
     path = _saved_mp4(server, server.run(prompt), "4")
     with av.open(path) as c:
@@ -98,8 +108,10 @@ def test_save_video_from_image_batch_with_odd_size(server, media):
     prompt = {
         "1": {"class_type": "LoadImage", "inputs": {"image": img}},
         "2": {"class_type": "ImageCrop", "inputs": {"image": ["1", 0], "width": 301, "height": 199, "x": 10, "y": 10}},
-        "3": {"class_type": "DreamActorSaveVideo",
-              "inputs": {"images": ["2", 0], "fps": 8.0, "filename_prefix": "tests/odd", "crf": 18}},
+        "3": {
+            "class_type": "DreamActorSaveVideo",
+            "inputs": {"images": ["2", 0], "fps": 8.0, "filename_prefix": "tests/odd", "crf": 18},
+        },
     }
     with av.open(_saved_mp4(server, server.run(prompt), "3")) as c:
         frames = list(c.decode(video=0))
@@ -117,8 +129,7 @@ def _expect_error(server, prompt, *needles):
 
 
 def test_missing_video_is_a_validation_error(server):
-    _expect_error(server, _load_save("does_not_exist.mp4"), "DreamActorLoadVideo", "does_not_exist.mp4",
-                  "upload")
+    _expect_error(server, _load_save("does_not_exist.mp4"), "DreamActorLoadVideo", "does_not_exist.mp4", "upload")
 
 
 def test_range_outside_clip(server, put_media):
@@ -156,13 +167,16 @@ def test_image_list_of_mixed_sizes(server, media):
     prompt = {
         "1": {"class_type": "LoadImageDataSetFromFolder", "inputs": {"folder": "mixed_sizes"}},
         "2": {"class_type": "DreamActorImagesToVideo", "inputs": {"images": ["1", 0], "fps": 24.0}},
-        "3": {"class_type": "DreamActorSaveVideo",
-              "inputs": {"video": ["2", 0], "fps": 24.0, "filename_prefix": "tests/mixed", "crf": 23}},
+        "3": {
+            "class_type": "DreamActorSaveVideo",
+            "inputs": {"video": ["2", 0], "fps": 24.0, "filename_prefix": "tests/mixed", "crf": 23},
+        },
     }
     _expect_error(server, prompt, "DreamActorImagesToVideo", "'images'", "different sizes", "Fix:")
 
 
 def test_save_video_needs_a_source(server):
-    prompt = {"1": {"class_type": "DreamActorSaveVideo",
-                    "inputs": {"fps": 24.0, "filename_prefix": "tests/none", "crf": 23}}}
+    prompt = {
+        "1": {"class_type": "DreamActorSaveVideo", "inputs": {"fps": 24.0, "filename_prefix": "tests/none", "crf": 23}}
+    }
     _expect_error(server, prompt, "DreamActorSaveVideo", "nothing to save", "Fix:")

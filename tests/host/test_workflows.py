@@ -1,21 +1,27 @@
 """The example workflows in workflows/ against the code, through a real server: one file
 per spec and none stale, every node type / input / widget value known to /object_info
 (checked independently of the generator), and the files served as templates."""
+
 from __future__ import annotations
 
 import copy
 import os
 
 import pytest
-
 from build_workflows import WORKFLOWS, build_all, load, names, pack_folder_name, stale
 from fetch_media import MEDIA
 from workflow_check import check_workflow
 from workflow_format import MODEL_WIDGETS
 
 pytestmark = pytest.mark.host
-NAMES = ("guidance_preview", "full_body_animation", "portrait_animation", "long_video", "stylised_character",
-         "pseudo_multi_reference")
+NAMES = (
+    "guidance_preview",
+    "full_body_animation",
+    "portrait_animation",
+    "long_video",
+    "stylised_character",
+    "pseudo_multi_reference",
+)
 SAMPLER_WORKFLOWS = NAMES[1:]
 
 
@@ -63,22 +69,28 @@ def test_the_check_catches_drift(info):
         return "\n".join(check_workflow(wf, info, media))
 
     assert "DreamActorGone is not in /object_info" in problems(
-        lambda wf: _first(wf, "DreamActorStitch").update(type="DreamActorGone"))
+        lambda wf: _first(wf, "DreamActorStitch").update(type="DreamActorGone")
+    )
     assert "input 'drivng' is no longer an input" in problems(
-        lambda wf: _first(wf, "DreamActorBoneRetarget")["inputs"][0].update(name="drivng"))
+        lambda wf: _first(wf, "DreamActorBoneRetarget")["inputs"][0].update(name="drivng")
+    )
     assert "widget 'steps': 0 is outside [1, " in problems(
-        lambda wf: _first(wf, "DreamActorSampler")["widgets_values"].__setitem__(2, 0))
+        lambda wf: _first(wf, "DreamActorSampler")["widgets_values"].__setitem__(2, 0)
+    )
     assert "'smooth-ish' is not an option" in problems(
-        lambda wf: _first(wf, "DreamActorSampler")["widgets_values"].__setitem__(4, "smooth-ish"))
-    assert "is not a BOOLEAN" in problems(
-        lambda wf: _first(wf, "DreamActorStitch")["widgets_values"].__setitem__(0, 1))
+        lambda wf: _first(wf, "DreamActorSampler")["widgets_values"].__setitem__(4, "smooth-ish")
+    )
+    assert "is not a BOOLEAN" in problems(lambda wf: _first(wf, "DreamActorStitch")["widgets_values"].__setitem__(0, 1))
     assert "widget values for" in problems(lambda wf: _first(wf, "DreamActorStitch")["widgets_values"].pop())
     assert "not in the node's properties.models for models/diffusion_models" in problems(
-        lambda wf: _first(wf, "UNETLoader")["widgets_values"].__setitem__(0, "other.safetensors"))
+        lambda wf: _first(wf, "UNETLoader")["widgets_values"].__setitem__(0, "other.safetensors")
+    )
     assert "not one of the sample media files" in problems(
-        lambda wf: _first(wf, "DreamActorLoadVideo")["widgets_values"].__setitem__(0, "mine.mp4"))
+        lambda wf: _first(wf, "DreamActorLoadVideo")["widgets_values"].__setitem__(0, "mine.mp4")
+    )
     assert "required input 'face' is not connected" in problems(
-        lambda wf: next(i for i in _first(wf, "DreamActorSampler")["inputs"] if i["name"] == "face").update(link=None))
+        lambda wf: next(i for i in _first(wf, "DreamActorSampler")["inputs"] if i["name"] == "face").update(link=None)
+    )
 
 
 def test_workflows_are_served_as_the_packs_templates(server):

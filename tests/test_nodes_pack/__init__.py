@@ -6,15 +6,15 @@ tensors of the real shapes, deterministic in their inputs. One more node saves
 an IMAGE batch as a raw float32 .npy, so tests can check values exactly (NaN
 included), which PNG or mp4 cannot.
 """
+
 from __future__ import annotations
 
 import hashlib
 import os
 
+import folder_paths
 import numpy as np
 import torch
-
-import folder_paths
 
 
 def _generator(*parts) -> torch.Generator:
@@ -27,10 +27,12 @@ class DreamActorTestTextConditioning:
 
     @classmethod
     def INPUT_TYPES(cls):
-        return {"required": {
-            "text": ("STRING", {"default": "", "multiline": True, "tooltip": "The prompt (only hashed)."}),
-            "tokens": ("INT", {"default": 512, "min": 1, "max": 4096, "tooltip": "Sequence length."}),
-        }}
+        return {
+            "required": {
+                "text": ("STRING", {"default": "", "multiline": True, "tooltip": "The prompt (only hashed)."}),
+                "tokens": ("INT", {"default": 512, "min": 1, "max": 4096, "tooltip": "Sequence length."}),
+            }
+        }
 
     RETURN_TYPES = ("CONDITIONING",)
     FUNCTION = "encode"
@@ -67,10 +69,12 @@ class DreamActorTestSaveImages:
 
     @classmethod
     def INPUT_TYPES(cls):
-        return {"required": {
-            "images": ("IMAGE", {"tooltip": "The frames."}),
-            "filename": ("STRING", {"default": "tests/images", "tooltip": "Path under output/, no extension."}),
-        }}
+        return {
+            "required": {
+                "images": ("IMAGE", {"tooltip": "The frames."}),
+                "filename": ("STRING", {"default": "tests/images", "tooltip": "Path under output/, no extension."}),
+            }
+        }
 
     RETURN_TYPES = ()
     FUNCTION = "save"

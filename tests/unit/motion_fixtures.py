@@ -2,36 +2,58 @@
 
 Camera space is x right, y down, z forward, in metres; a person FACING the
 camera has their left side at +x (image right). Head rotation convention used
-here (see ``models.render_sphere``): head x = the person's right, y = down,
+here (see ``models.render.sphere``): head x = the person's right, y = down,
 z = out of the face, so a frontal head is ``diag(-1, 1, -1)``.
 """
+
 from __future__ import annotations
 
 import numpy as np
 
-from models.motion import Motion, project
-from models.skeleton import BODY
+from models.core.motion import Motion, project
+from models.core.skeleton import BODY
 
 # Offsets from the pelvis (metres, camera axes) of a person facing the camera.
 _STANDING = {
     "pelvis": (0.0, 0.0, 0.0),
-    "left_hip": (0.09, 0.05, 0.0), "right_hip": (-0.09, 0.05, 0.0),
-    "spine1": (0.0, -0.10, 0.0), "spine2": (0.0, -0.22, 0.0), "spine3": (0.0, -0.35, 0.0),
-    "left_knee": (0.10, 0.47, 0.0), "right_knee": (-0.10, 0.47, 0.0),
-    "left_ankle": (0.10, 0.88, 0.02), "right_ankle": (-0.10, 0.88, 0.02),
-    "left_foot": (0.11, 0.93, -0.12), "right_foot": (-0.11, 0.93, -0.12),
-    "left_heel": (0.10, 0.94, 0.05), "right_heel": (-0.10, 0.94, 0.05),
-    "neck": (0.0, -0.50, 0.0), "left_collar": (0.07, -0.45, 0.0), "right_collar": (-0.07, -0.45, 0.0),
+    "left_hip": (0.09, 0.05, 0.0),
+    "right_hip": (-0.09, 0.05, 0.0),
+    "spine1": (0.0, -0.10, 0.0),
+    "spine2": (0.0, -0.22, 0.0),
+    "spine3": (0.0, -0.35, 0.0),
+    "left_knee": (0.10, 0.47, 0.0),
+    "right_knee": (-0.10, 0.47, 0.0),
+    "left_ankle": (0.10, 0.88, 0.02),
+    "right_ankle": (-0.10, 0.88, 0.02),
+    "left_foot": (0.11, 0.93, -0.12),
+    "right_foot": (-0.11, 0.93, -0.12),
+    "left_heel": (0.10, 0.94, 0.05),
+    "right_heel": (-0.10, 0.94, 0.05),
+    "neck": (0.0, -0.50, 0.0),
+    "left_collar": (0.07, -0.45, 0.0),
+    "right_collar": (-0.07, -0.45, 0.0),
     "head": (0.0, -0.62, 0.0),
-    "left_shoulder": (0.18, -0.46, 0.0), "right_shoulder": (-0.18, -0.46, 0.0),
-    "nose": (0.0, -0.63, -0.10), "left_eye": (0.035, -0.67, -0.08), "right_eye": (-0.035, -0.67, -0.08),
-    "left_ear": (0.08, -0.65, 0.0), "right_ear": (-0.08, -0.65, 0.0),
+    "left_shoulder": (0.18, -0.46, 0.0),
+    "right_shoulder": (-0.18, -0.46, 0.0),
+    "nose": (0.0, -0.63, -0.10),
+    "left_eye": (0.035, -0.67, -0.08),
+    "right_eye": (-0.035, -0.67, -0.08),
+    "left_ear": (0.08, -0.65, 0.0),
+    "right_ear": (-0.08, -0.65, 0.0),
 }
 _ARMS = {
-    "t": {"left_elbow": (0.45, -0.46, 0.0), "left_wrist": (0.70, -0.46, 0.0),
-          "right_elbow": (-0.45, -0.46, 0.0), "right_wrist": (-0.70, -0.46, 0.0)},
-    "a": {"left_elbow": (0.30, -0.24, 0.0), "left_wrist": (0.42, -0.03, 0.0),
-          "right_elbow": (-0.30, -0.24, 0.0), "right_wrist": (-0.42, -0.03, 0.0)},
+    "t": {
+        "left_elbow": (0.45, -0.46, 0.0),
+        "left_wrist": (0.70, -0.46, 0.0),
+        "right_elbow": (-0.45, -0.46, 0.0),
+        "right_wrist": (-0.70, -0.46, 0.0),
+    },
+    "a": {
+        "left_elbow": (0.30, -0.24, 0.0),
+        "left_wrist": (0.42, -0.03, 0.0),
+        "right_elbow": (-0.30, -0.24, 0.0),
+        "right_wrist": (-0.42, -0.03, 0.0),
+    },
 }
 FRONTAL_HEAD = np.diag([-1.0, 1.0, -1.0])
 HEAD_RADIUS = 0.095
@@ -63,8 +85,14 @@ def hand_points(wrist: np.ndarray, elbow: np.ndarray) -> np.ndarray:
     return np.array(pts)
 
 
-def person_motion(num_frames: int = 1, image_size=(640, 480), arms: str = "t", with_hands3d: bool = True,
-                  head: bool = True, pelvis=(0.0, 0.05, 3.0)) -> Motion:
+def person_motion(
+    num_frames: int = 1,
+    image_size=(640, 480),
+    arms: str = "t",
+    with_hands3d: bool = True,
+    head: bool = True,
+    pelvis=(0.0, 0.05, 3.0),
+) -> Motion:
     """A confident, valid person standing facing the camera on every frame.
 
     joints2d / hands2d are the projections of the 3D points with the default camera.
@@ -72,8 +100,12 @@ def person_motion(num_frames: int = 1, image_size=(640, 480), arms: str = "t", w
     m = Motion.empty(num_frames, image_size, fps=25.0)
     j3 = standing_joints(arms, pelvis)
     ix = BODY.index
-    hands = np.stack([hand_points(j3[ix["left_wrist"]], j3[ix["left_elbow"]]),
-                      hand_points(j3[ix["right_wrist"]], j3[ix["right_elbow"]])])
+    hands = np.stack(
+        [
+            hand_points(j3[ix["left_wrist"]], j3[ix["left_elbow"]]),
+            hand_points(j3[ix["right_wrist"]], j3[ix["right_elbow"]]),
+        ]
+    )
     m.joints3d[:] = j3
     m.conf[:] = 1.0
     m.valid[:] = True

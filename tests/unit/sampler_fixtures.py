@@ -10,6 +10,7 @@ small real inputs for the sampler (tiny checkpoints, a person motion, face crops
   relative imports work. Its ``models`` are a second copy: compare errors by
   class name, not identity.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -55,8 +56,9 @@ def pack():
     host_import.comfy()
     if PACK_NAME in sys.modules:
         return sys.modules[PACK_NAME]
-    spec = importlib.util.spec_from_file_location(PACK_NAME, os.path.join(ROOT, "__init__.py"),
-                                                  submodule_search_locations=[ROOT])
+    spec = importlib.util.spec_from_file_location(
+        PACK_NAME, os.path.join(ROOT, "__init__.py"), submodule_search_locations=[ROOT]
+    )
     module = importlib.util.module_from_spec(spec)
     sys.modules[PACK_NAME] = module
     spec.loader.exec_module(module)
@@ -106,7 +108,7 @@ def moving_person(num_frames: int, image_size=(96, 64)):
     """A person motion (tests/unit/motion_fixtures) whose arms swing, so every frame differs."""
     import motion_fixtures as mf
 
-    from models.skeleton import BODY
+    from models.core.skeleton import BODY
 
     m = mf.person_motion(num_frames, image_size=image_size, pelvis=(0.0, 0.05, 3.5))
     for t in range(num_frames):
@@ -119,8 +121,8 @@ def moving_person(num_frames: int, image_size=(96, 64)):
 
 def face_track(num_frames: int, size: int = 64, seed: int = 3):
     """A DA_FACE over a small in-memory clip whose frames change over time."""
-    from models.face_crops import FaceTrack
-    from models.video import ArrayVideo
+    from models.face.crops import FaceTrack
+    from models.io.video import ArrayVideo
 
     rng = np.random.default_rng(seed)
     base = rng.integers(0, 255, (48, 48, 3)).astype(np.float32)
@@ -146,5 +148,4 @@ def host_modules():
     import comfy.sample
     import comfy.utils
 
-    return types.SimpleNamespace(sample=comfy.sample, conds=comfy.conds, utils=comfy.utils,
-                                 mm=comfy.model_management)
+    return types.SimpleNamespace(sample=comfy.sample, conds=comfy.conds, utils=comfy.utils, mm=comfy.model_management)

@@ -15,6 +15,7 @@ scales bone j's rest vector by ``1 + beta_k * BONE_CHANGE[k][j]``, and every ver
 moves with its joint, so the shaped rest-pose bone lengths are exactly
 ``rest_bone_lengths(betas)``.
 """
+
 from __future__ import annotations
 
 import pickle
@@ -25,33 +26,120 @@ NUM_VERTS, NUM_FACES, NUM_JOINTS = 10475, 20908, 55
 NUM_SHAPE, NUM_EXPR = 10, 10
 
 JOINT_NAMES = (
-    "pelvis", "left_hip", "right_hip", "spine1", "left_knee", "right_knee", "spine2", "left_ankle", "right_ankle",
-    "spine3", "left_foot", "right_foot", "neck", "left_collar", "right_collar", "head", "left_shoulder",
-    "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist", "jaw", "left_eye_smplhf",
+    "pelvis",
+    "left_hip",
+    "right_hip",
+    "spine1",
+    "left_knee",
+    "right_knee",
+    "spine2",
+    "left_ankle",
+    "right_ankle",
+    "spine3",
+    "left_foot",
+    "right_foot",
+    "neck",
+    "left_collar",
+    "right_collar",
+    "head",
+    "left_shoulder",
+    "right_shoulder",
+    "left_elbow",
+    "right_elbow",
+    "left_wrist",
+    "right_wrist",
+    "jaw",
+    "left_eye_smplhf",
     "right_eye_smplhf",
-    *(f"{s}_{f}{i}" for s in ("left", "right") for f in ("index", "middle", "pinky", "ring", "thumb")
-      for i in (1, 2, 3)),
+    *(
+        f"{s}_{f}{i}"
+        for s in ("left", "right")
+        for f in ("index", "middle", "pinky", "ring", "thumb")
+        for i in (1, 2, 3)
+    ),
 )
-PARENTS = np.array([-1, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 9, 9, 12, 13, 14, 16, 17, 18, 19, 15, 15, 15,
-                    *[p for w in (20, 21) for base in range(5) for p in (w, 25 + (w - 20) * 15 + 3 * base,
-                                                                         26 + (w - 20) * 15 + 3 * base)]])
+PARENTS = np.array(
+    [
+        -1,
+        0,
+        0,
+        0,
+        1,
+        2,
+        3,
+        4,
+        5,
+        6,
+        7,
+        8,
+        9,
+        9,
+        9,
+        12,
+        13,
+        14,
+        16,
+        17,
+        18,
+        19,
+        15,
+        15,
+        15,
+        *[
+            p
+            for w in (20, 21)
+            for base in range(5)
+            for p in (w, 25 + (w - 20) * 15 + 3 * base, 26 + (w - 20) * 15 + 3 * base)
+        ],
+    ]
+)
 
 # SMPL-X neutral mean-shape rest joints (metres, y up, facing +z), as its J_regressor gives them
-_BODY_REST = np.array([
-    (0.003, -0.351, 0.012), (0.061, -0.444, -0.014), (-0.060, -0.455, -0.009), (0.000, -0.242, -0.016),
-    (0.116, -0.823, -0.003), (-0.104, -0.818, -0.006), (0.010, -0.110, -0.022), (0.073, -1.226, -0.054),
-    (-0.089, -1.228, -0.046), (-0.002, -0.058, 0.007), (0.123, -1.283, 0.072), (-0.128, -1.287, 0.079),
-    (-0.014, 0.108, -0.019), (0.045, 0.027, -0.003), (-0.049, 0.027, -0.007), (0.011, 0.268, -0.004),
-    (0.185, 0.088, -0.016), (-0.177, 0.091, -0.018), (0.438, 0.074, -0.033), (-0.433, 0.075, -0.034),
-    (0.686, 0.085, -0.038), (-0.684, 0.084, -0.038),
-])
-FINGER_BASES = {"index": (0.09, 0.0, 0.025), "middle": (0.095, 0.0, 0.005), "pinky": (0.075, 0.0, -0.04),
-                "ring": (0.085, 0.0, -0.02), "thumb": (0.03, -0.015, 0.04)}
+_BODY_REST = np.array(
+    [
+        (0.003, -0.351, 0.012),
+        (0.061, -0.444, -0.014),
+        (-0.060, -0.455, -0.009),
+        (0.000, -0.242, -0.016),
+        (0.116, -0.823, -0.003),
+        (-0.104, -0.818, -0.006),
+        (0.010, -0.110, -0.022),
+        (0.073, -1.226, -0.054),
+        (-0.089, -1.228, -0.046),
+        (-0.002, -0.058, 0.007),
+        (0.123, -1.283, 0.072),
+        (-0.128, -1.287, 0.079),
+        (-0.014, 0.108, -0.019),
+        (0.045, 0.027, -0.003),
+        (-0.049, 0.027, -0.007),
+        (0.011, 0.268, -0.004),
+        (0.185, 0.088, -0.016),
+        (-0.177, 0.091, -0.018),
+        (0.438, 0.074, -0.033),
+        (-0.433, 0.075, -0.034),
+        (0.686, 0.085, -0.038),
+        (-0.684, 0.084, -0.038),
+    ]
+)
+FINGER_BASES = {
+    "index": (0.09, 0.0, 0.025),
+    "middle": (0.095, 0.0, 0.005),
+    "pinky": (0.075, 0.0, -0.04),
+    "ring": (0.085, 0.0, -0.02),
+    "thumb": (0.03, -0.015, 0.04),
+}
 LANDMARKS = {  # smplx.vertex_ids.vertex_ids['smplx'] -> (joint index it moves with, rest position)
-    9120: (15, (0.011, 0.29, 0.11)), 9929: (15, (-0.022, 0.32, 0.09)), 9448: (15, (0.044, 0.32, 0.09)),
-    616: (15, (-0.065, 0.30, -0.004)), 6: (15, (0.087, 0.30, -0.004)),
-    5770: (10, (0.12, -1.33, 0.14)), 5780: (10, (0.16, -1.33, 0.12)), 8846: (7, (0.07, -1.33, -0.08)),
-    8463: (11, (-0.12, -1.33, 0.14)), 8474: (11, (-0.16, -1.33, 0.12)), 8635: (8, (-0.09, -1.33, -0.07)),
+    9120: (15, (0.011, 0.29, 0.11)),
+    9929: (15, (-0.022, 0.32, 0.09)),
+    9448: (15, (0.044, 0.32, 0.09)),
+    616: (15, (-0.065, 0.30, -0.004)),
+    6: (15, (0.087, 0.30, -0.004)),
+    5770: (10, (0.12, -1.33, 0.14)),
+    5780: (10, (0.16, -1.33, 0.12)),
+    8846: (7, (0.07, -1.33, -0.08)),
+    8463: (11, (-0.12, -1.33, 0.14)),
+    8474: (11, (-0.16, -1.33, 0.12)),
+    8635: (8, (-0.09, -1.33, -0.07)),
 }
 
 
@@ -78,16 +166,22 @@ def _bone_set(*names: str) -> list[int]:
 FINGERS = list(range(25, 55))
 BONE_CHANGE = {  # component -> {child joint: relative length change per unit beta}
     0: {j: 0.04 for j in range(1, NUM_JOINTS)},  # stature: every bone
-    1: {**{j: 0.05 for j in _bone_set("left_elbow", "right_elbow", "left_wrist", "right_wrist")},  # long limbs
+    1: {
+        **{j: 0.05 for j in _bone_set("left_elbow", "right_elbow", "left_wrist", "right_wrist")},  # long limbs
         **{j: 0.06 for j in _bone_set("left_knee", "right_knee", "left_ankle", "right_ankle")},
-        **{j: -0.03 for j in _bone_set("spine1", "spine2", "spine3", "neck")}},
-    2: {**{j: 0.09 for j in _bone_set("left_collar", "right_collar", "left_shoulder", "right_shoulder")},  # broad
+        **{j: -0.03 for j in _bone_set("spine1", "spine2", "spine3", "neck")},
+    },
+    2: {
+        **{j: 0.09 for j in _bone_set("left_collar", "right_collar", "left_shoulder", "right_shoulder")},  # broad
         **{j: 0.03 for j in _bone_set("left_elbow", "right_elbow")},
         **{j: 0.04 for j in _bone_set("left_hip", "right_hip")},
-        **{j: -0.03 for j in _bone_set("left_knee", "right_knee")}},
-    3: {**{j: 0.06 for j in _bone_set("left_wrist", "right_wrist")},  # long forearms and shins
+        **{j: -0.03 for j in _bone_set("left_knee", "right_knee")},
+    },
+    3: {
+        **{j: 0.06 for j in _bone_set("left_wrist", "right_wrist")},  # long forearms and shins
         **{j: 0.05 for j in _bone_set("left_ankle", "right_ankle", "left_foot", "right_foot")},
-        **{j: -0.02 for j in _bone_set("left_elbow", "right_elbow")}},
+        **{j: -0.02 for j in _bone_set("left_elbow", "right_elbow")},
+    },
     **{k: {j: 0.02 * (k - 3) for j in FINGERS} for k in range(4, NUM_SHAPE)},  # hands only
 }
 """The generated model's shape components, as bone-length changes (SMPL-X's are PCA
@@ -153,12 +247,14 @@ def model_arrays(seed: int = 0) -> dict[str, np.ndarray]:
         "shapedirs": shapedirs,
         "posedirs": np.zeros((NUM_VERTS, 3, 9 * (NUM_JOINTS - 1)), np.float32),  # no pose correctives
         "J_regressor": J_regressor,
-        "kintree_table": np.stack([np.where(PARENTS < 0, 2 ** 32 - 1, PARENTS), np.arange(NUM_JOINTS)]).astype(
-            np.uint32),
+        "kintree_table": np.stack([np.where(PARENTS < 0, 2**32 - 1, PARENTS), np.arange(NUM_JOINTS)]).astype(np.uint32),
         "weights": weights,
-        "hands_componentsl": q_l, "hands_componentsr": q_r,
-        "hands_meanl": rng.normal(0.0, 0.1, 45), "hands_meanr": rng.normal(0.0, 0.1, 45),
-        "hands_coeffsl": rng.normal(0.0, 0.3, (1554, 45)), "hands_coeffsr": rng.normal(0.0, 0.3, (1554, 45)),
+        "hands_componentsl": q_l,
+        "hands_componentsr": q_r,
+        "hands_meanl": rng.normal(0.0, 0.1, 45),
+        "hands_meanr": rng.normal(0.0, 0.1, 45),
+        "hands_coeffsl": rng.normal(0.0, 0.3, (1554, 45)),
+        "hands_coeffsr": rng.normal(0.0, 0.3, (1554, 45)),
         "lmk_faces_idx": rng.integers(0, NUM_FACES, 51).astype(np.uint32),
         "lmk_bary_coords": bary,
         "dynamic_lmk_faces_idx": rng.integers(0, NUM_FACES, (79, 17)).astype(np.uint32),
@@ -178,6 +274,7 @@ def write_npz(path: str, drop: tuple[str, ...] = ()) -> str:
 def write_pkl(path: str) -> str:
     """SMPLX_*.pkl: the same arrays pickled as a dict, J_regressor sparse as in the SMPL family's files."""
     from scipy import sparse
+
     arrays = model_arrays()
     arrays["J_regressor"] = sparse.csc_matrix(arrays["J_regressor"])
     with open(path, "wb") as fh:

@@ -5,6 +5,7 @@ loaded through the host's real loaders; the host's native forward and sampler ar
 the references. fp32 on CPU. The motion encoder needs 512x512 face crops (~1 s
 per crop here), so pixel-path tests use one face frame and tokens are cached.
 """
+
 from __future__ import annotations
 
 import copy
@@ -22,9 +23,9 @@ if TESTS not in sys.path:
 import host_import  # noqa: E402
 from assets import tiny_wan  # noqa: E402
 
-from models import dreamactor_forward as daf  # noqa: E402
-from models.dreamactor_conds import concat_mask, empty_latent, reference_concat  # noqa: E402
-from models.errors import DreamActorError  # noqa: E402
+from models.core.errors import DreamActorError  # noqa: E402
+from models.dit import forward as daf  # noqa: E402
+from models.dit.conds import concat_mask, empty_latent, reference_concat  # noqa: E402
 
 ATOL = 1e-5
 H = W = 4  # latent size (32x32 pixels)
@@ -46,8 +47,14 @@ def host():
     import comfy.sd
     import comfy.utils
 
-    return types.SimpleNamespace(sd=comfy.sd, utils=comfy.utils, sample=comfy.sample, conds=comfy.conds,
-                                 patcher_extension=comfy.patcher_extension, mm=comfy.model_management)
+    return types.SimpleNamespace(
+        sd=comfy.sd,
+        utils=comfy.utils,
+        sample=comfy.sample,
+        conds=comfy.conds,
+        patcher_extension=comfy.patcher_extension,
+        mm=comfy.model_management,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -131,8 +138,12 @@ def test_tiny_animate_loads_as_wan_animate(animate, dm, assets, host):
     assert len(dm.face_adapter.fuser_blocks) == 2  # after blocks 0 and 5
     assert all(p.dtype == torch.float32 for p in dm.parameters())
     stored = host.utils.load_torch_file(assets["animate"])
-    for key in ("blocks.7.cross_attn.k_img.weight", "face_adapter.fuser_blocks.1.linear2.bias",
-                "motion_encoder.enc.net_app.convs.3.conv2.0.kernel", "pose_patch_embedding.weight"):
+    for key in (
+        "blocks.7.cross_attn.k_img.weight",
+        "face_adapter.fuser_blocks.1.linear2.bias",
+        "motion_encoder.enc.net_app.convs.3.conv2.0.kernel",
+        "pose_patch_embedding.weight",
+    ):
         assert torch.equal(dm.state_dict()[key], stored[key].float()), key
 
 
@@ -185,10 +196,28 @@ def test_precomputed_tokens_equal_face_crops(dm, inputs, tokens):
     wrapper = daf.DreamActorWrapper(daf.DreamActorSettings())
     executor = types.SimpleNamespace(class_obj=dm)
     with torch.inference_mode():
-        crops = wrapper(executor, inputs.x, inputs.t, inputs.context, inputs.clip, None, {},
-                        pose_latents=inputs.pose, face_pixel_values=inputs.face)
-        toks = wrapper(executor, inputs.x, inputs.t, inputs.context, inputs.clip, None, {},
-                       pose_latents=inputs.pose, **{daf.FACE_TOKENS_KEY: tokens.pos})
+        crops = wrapper(
+            executor,
+            inputs.x,
+            inputs.t,
+            inputs.context,
+            inputs.clip,
+            None,
+            {},
+            pose_latents=inputs.pose,
+            face_pixel_values=inputs.face,
+        )
+        toks = wrapper(
+            executor,
+            inputs.x,
+            inputs.t,
+            inputs.context,
+            inputs.clip,
+            None,
+            {},
+            pose_latents=inputs.pose,
+            **{daf.FACE_TOKENS_KEY: tokens.pos},
+        )
     assert maxdiff(crops, toks) <= ATOL
 
 
@@ -206,11 +235,13 @@ def test_face_motion_then_tokens_per_window(dm, inputs, tokens):
 
 def test_face_strength_zero_is_the_model_without_face_adapter(dm, inputs, tokens):
     no_face = host_forward(dm, inputs, pose_latents=inputs.pose)
-    zero = da_forward(dm, inputs, pose_latents=inputs.pose, face_tokens=tokens.pos,
-                      settings=daf.DreamActorSettings(face_strength=0.0))
+    zero = da_forward(
+        dm, inputs, pose_latents=inputs.pose, face_tokens=tokens.pos, settings=daf.DreamActorSettings(face_strength=0.0)
+    )
     full = da_forward(dm, inputs, pose_latents=inputs.pose, face_tokens=tokens.pos)
-    half = da_forward(dm, inputs, pose_latents=inputs.pose, face_tokens=tokens.pos,
-                      settings=daf.DreamActorSettings(face_strength=0.5))
+    half = da_forward(
+        dm, inputs, pose_latents=inputs.pose, face_tokens=tokens.pos, settings=daf.DreamActorSettings(face_strength=0.5)
+    )
     assert maxdiff(zero, no_face) <= ATOL
     assert maxdiff(full, no_face) > 1e-2 and maxdiff(half, full) > 1e-3 and maxdiff(half, no_face) > 1e-3
 
@@ -276,8 +307,15 @@ def test_face_attn_sees_zero_tokens_on_every_reference(dm, inputs):
     hook = dm.face_adapter.fuser_blocks[0].register_forward_pre_hook(lambda m, args: seen.append(args[1].clone()))
     try:
         with torch.inference_mode():
-            daf.dreamactor_forward(dm, x, inputs.t, inputs.context, clip_fea=inputs.clip, face_tokens=face,
-                                   settings=daf.DreamActorSettings(num_references=k))
+            daf.dreamactor_forward(
+                dm,
+                x,
+                inputs.t,
+                inputs.context,
+                clip_fea=inputs.clip,
+                face_tokens=face,
+                settings=daf.DreamActorSettings(num_references=k),
+            )
     finally:
         hook.remove()
     assert len(seen) == 1 and seen[0].shape == (1, k + frames, 5, 256)
@@ -306,7 +344,7 @@ def test_reference_concat_is_read_by_the_host_as_known_frames(animate, host):
     noise = empty_latent(1, k, frames, H, W)
     c = animate.model.concat_cond(noise=noise, concat_latent_image=image, concat_mask=mask, device="cpu")
     assert c.shape == (1, 20, k + frames, H, W)  # the 20 extra input channels of Wan-Animate
-    assert c[:, :4, :k + known].min() == 1 and c[:, :4, k + known:].max() == 0  # 1 = known for the model
+    assert c[:, :4, : k + known].min() == 1 and c[:, :4, k + known :].max() == 0  # 1 = known for the model
     assert torch.allclose(c[:, 4:], animate.model.process_latent_in(image))
     with pytest.raises(DreamActorError):
         concat_mask(1, 2, 3, H, W)
@@ -334,8 +372,9 @@ def _sample(host, patcher, positive, negative, refs=1, cfg=3.0, steps=1):
     latent = empty_latent(1, refs, FRAMES, H, W)
     noise = host.sample.prepare_noise(latent, 42)
     with torch.inference_mode():
-        return host.sample.sample(patcher, noise, steps, cfg, "euler", "simple", positive, negative, latent,
-                                  disable_pbar=True, seed=42)
+        return host.sample.sample(
+            patcher, noise, steps, cfg, "euler", "simple", positive, negative, latent, disable_pbar=True, seed=42
+        )
 
 
 def test_wrapper_type_is_the_hosts(host):

@@ -1,4 +1,4 @@
-"""Skeleton extraction (models.extract) on the real sample media.
+"""Skeleton extraction (models.extract.driver) on the real sample media.
 
 The expensive walks (demo.mp4's 230 frames, face_noface.mov) run once per
 module; the smoothed and the raw motion are both built from the same raw track
@@ -8,6 +8,7 @@ Reference positions below were measured with plain MediaPipe Pose (static
 mode, on the full frame or a square tile, none of the pack's tracking code) and
 checked by eye on the frames.
 """
+
 from __future__ import annotations
 
 import cv2
@@ -15,19 +16,24 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from models.errors import DreamActorError
-from models.extract import (RawTrack, extract_image, extract_motion, median_reprojection_error,
-                            motion_from_track, track_person)
-from models.motion import Motion
-from models.skeleton import BODY
-from models.smoothing import OneEuroParams, runs
-from models.video import ArrayVideo, FileVideo
+from models.core.errors import DreamActorError
+from models.core.motion import Motion
+from models.core.skeleton import BODY
+from models.core.smoothing import OneEuroParams, runs
+from models.extract.driver import (
+    RawTrack,
+    extract_image,
+    extract_motion,
+    median_reprojection_error,
+    motion_from_track,
+    track_person,
+)
+from models.io.video import ArrayVideo, FileVideo
 
 # demo.mp4: the man standing on the box at frame 0 (hip centre, px), and the
 # woman walking below him, who must never be the tracked person.
 MAN_HIPS_FRAME0 = (655.0, 271.0)
-WOMAN_HIPS = {90: (1118, 715), 120: (822, 724), 150: (543, 722), 170: (326, 737),
-              180: (193, 743), 190: (100, 730)}
+WOMAN_HIPS = {90: (1118, 715), 120: (822, 724), 150: (543, 722), 170: (326, 737), 180: (193, 743), 190: (100, 730)}
 DEMO_VISIBLE = 227  # frames 0..226 show him; from 227 he is behind the tree trunk
 FLIP_LANDING = slice(175, 200)  # coming down from the flip: the fastest motion of the clip
 FACE_FRAMES, TITLE_FRAMES = range(0, 72), range(73, 120)  # face_noface.mov: the cut is at 72 (a black frame)
@@ -115,7 +121,9 @@ def test_demo_3d_projects_onto_2d(demo):
     depth = m.joints3d[m.valid, BODY["pelvis"], 2]
     assert np.all(depth > 1.0) and 3.0 < np.median(depth) < 20.0  # metres, a person across a lawn
     # metric body: shoulder width of an adult
-    sw = np.linalg.norm(m.joints3d[m.valid, BODY["left_shoulder"]] - m.joints3d[m.valid, BODY["right_shoulder"]], axis=-1)
+    sw = np.linalg.norm(
+        m.joints3d[m.valid, BODY["left_shoulder"]] - m.joints3d[m.valid, BODY["right_shoulder"]], axis=-1
+    )
     assert 0.2 < np.median(sw) < 0.5
 
 
@@ -125,8 +133,11 @@ def test_demo_hands_sit_at_their_own_wrists(demo):
     checked = 0
     for k, side in enumerate(("left", "right")):
         other = ("right", "left")[k]
-        seen = (m.hands_conf[:, k, 0] > 0) & (m.conf[:, BODY[f"{side}_wrist"]] >= 0.5) \
+        seen = (
+            (m.hands_conf[:, k, 0] > 0)
+            & (m.conf[:, BODY[f"{side}_wrist"]] >= 0.5)
             & (m.conf[:, BODY[f"{other}_wrist"]] >= 0.5)
+        )
         wrist = m.hands2d[seen, k, 0]
         own = np.linalg.norm(wrist - m.joints2d[seen, BODY[f"{side}_wrist"]], axis=-1)
         far = np.linalg.norm(wrist - m.joints2d[seen, BODY[f"{other}_wrist"]], axis=-1)
@@ -174,8 +185,16 @@ def test_a_photo_gives_one_confident_frame(media):
     image = np.asarray(Image.open(media("astronaut.png")).convert("RGB"))
     m = extract_image(image)
     assert m.num_frames == 1 and m.valid[0] and m.image_size == (512, 512)
-    for name in ("left_shoulder", "right_shoulder", "left_elbow", "right_elbow", "head", "nose",
-                 "left_eye", "right_eye"):
+    for name in (
+        "left_shoulder",
+        "right_shoulder",
+        "left_elbow",
+        "right_elbow",
+        "head",
+        "nose",
+        "left_eye",
+        "right_eye",
+    ):
         assert m.conf[0, BODY[name]] >= 0.5, name
     # her left shoulder is on the image's right: MediaPipe's left is the person's left
     assert m.joints2d[0, BODY["left_shoulder"], 0] > m.joints2d[0, BODY["right_shoulder"], 0]
@@ -243,8 +262,11 @@ def test_progress_and_interrupt(media):
             raise InterruptedError("stop")
 
     with pytest.raises(InterruptedError):
-        extract_motion(FileVideo(media("single_face.mp4"), count=10), progress=lambda d, t: seen.append((d, t)),
-                       should_stop=stop_after_three)
+        extract_motion(
+            FileVideo(media("single_face.mp4"), count=10),
+            progress=lambda d, t: seen.append((d, t)),
+            should_stop=stop_after_three,
+        )
     assert seen == [(1, 10), (2, 10), (3, 10)]
 
 

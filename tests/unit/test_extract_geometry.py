@@ -1,28 +1,44 @@
 """The geometry under extraction, on exact synthetic data (fast, no media, no MediaPipe runs):
 body mapping, camera placement, crops."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from models.camera import MAX_ROTATION_DEG, place_in_camera, reprojection_error, solve_translation
-from models.mediapipe_body import MP, WEIGHTS, body_confidence, to_body
-from models.motion import default_camera, project
-from models.roi import SquareCrop, StickyWindow
-from models.skeleton import BODY
+from models.core.motion import default_camera, project
+from models.core.roi import SquareCrop, StickyWindow
+from models.core.skeleton import BODY
+from models.extract.body_mapping import MP, WEIGHTS, body_confidence, to_body
+from models.extract.camera import MAX_ROTATION_DEG, place_in_camera, reprojection_error, solve_translation
 
 
 def standing_landmarks() -> np.ndarray:
     """(33, 3) a rough upright person, metres, hip-centred, y down."""
     p = np.zeros((33, 3))
-    table = {"nose": (0, -0.62, -0.08), "left_eye": (0.03, -0.66, -0.06), "right_eye": (-0.03, -0.66, -0.06),
-             "left_ear": (0.07, -0.64, 0), "right_ear": (-0.07, -0.64, 0), "left_shoulder": (0.18, -0.45, 0),
-             "right_shoulder": (-0.18, -0.45, 0), "left_elbow": (0.22, -0.18, 0.02),
-             "right_elbow": (-0.22, -0.18, 0.02), "left_wrist": (0.24, 0.07, -0.05),
-             "right_wrist": (-0.24, 0.07, -0.05), "left_hip": (0.1, 0, 0), "right_hip": (-0.1, 0, 0),
-             "left_knee": (0.1, 0.42, -0.02), "right_knee": (-0.1, 0.42, -0.02), "left_ankle": (0.1, 0.82, 0.03),
-             "right_ankle": (-0.1, 0.82, 0.03), "left_heel": (0.1, 0.86, 0.07), "right_heel": (-0.1, 0.86, 0.07),
-             "left_foot_index": (0.11, 0.88, -0.12), "right_foot_index": (-0.11, 0.88, -0.12)}
+    table = {
+        "nose": (0, -0.62, -0.08),
+        "left_eye": (0.03, -0.66, -0.06),
+        "right_eye": (-0.03, -0.66, -0.06),
+        "left_ear": (0.07, -0.64, 0),
+        "right_ear": (-0.07, -0.64, 0),
+        "left_shoulder": (0.18, -0.45, 0),
+        "right_shoulder": (-0.18, -0.45, 0),
+        "left_elbow": (0.22, -0.18, 0.02),
+        "right_elbow": (-0.22, -0.18, 0.02),
+        "left_wrist": (0.24, 0.07, -0.05),
+        "right_wrist": (-0.24, 0.07, -0.05),
+        "left_hip": (0.1, 0, 0),
+        "right_hip": (-0.1, 0, 0),
+        "left_knee": (0.1, 0.42, -0.02),
+        "right_knee": (-0.1, 0.42, -0.02),
+        "left_ankle": (0.1, 0.82, 0.03),
+        "right_ankle": (-0.1, 0.82, 0.03),
+        "left_heel": (0.1, 0.86, 0.07),
+        "right_heel": (-0.1, 0.86, 0.07),
+        "left_foot_index": (0.11, 0.88, -0.12),
+        "right_foot_index": (-0.11, 0.88, -0.12),
+    }
     for name, xyz in table.items():
         p[MP[name]] = xyz
     for i in range(33):  # the rest (inner/outer eyes, mouth, fingers) near their neighbours

@@ -1,15 +1,16 @@
 """Face crops: steady, centred windows on real clips, cut lazily per window."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from models.errors import DreamActorError
-from models.face_crops import FaceTrack, cut_crop, face_crop_boxes, face_track, to_crop_pixels
-from models.face_mesh import FaceMeshDetector, detect_faces_in_video
-from models.motion import Motion
-from models.video import ArrayVideo, FileVideo
+from models.core.errors import DreamActorError
+from models.core.motion import Motion
+from models.extract.face_mesh import FaceMeshDetector, detect_faces_in_video
+from models.face.crops import FaceTrack, cut_crop, face_crop_boxes, face_track, to_crop_pixels
+from models.io.video import ArrayVideo, FileVideo
 
 
 def face_motion(face2d, face3d, valid, size, fps) -> Motion:
@@ -50,8 +51,11 @@ def test_crops_keep_the_face_centred(wolfgang, wolfgang_track):
     off = np.linalg.norm(centroid - track.size / 2, axis=1) / track.size
     assert np.mean(off < 0.05) >= 0.95, np.percentile(off, [50, 95, 100])
     # and the whole face is inside the crop on every frame
-    inside = [np.all((p := track.landmarks_in_crop(motion.face2d[t], t)) > -0.02 * track.size)
-              and np.all(p < 1.02 * track.size) for t in range(len(track))]
+    inside = [
+        np.all((p := track.landmarks_in_crop(motion.face2d[t], t)) > -0.02 * track.size)
+        and np.all(p < 1.02 * track.size)
+        for t in range(len(track))
+    ]
     assert np.mean(inside) >= 0.95
 
 
@@ -118,7 +122,8 @@ def test_preview_and_size_option(wolfgang, wolfgang_track, artifacts_dir):
     preview = wolfgang_track.preview(16)
     assert preview.shape == (16, 512, 512, 3) and preview.dtype == np.uint8
     Image.fromarray(np.concatenate(list(preview[::2]), axis=1)).resize((8 * 128, 128)).save(
-        f"{artifacts_dir}/face_crops_preview.png")
+        f"{artifacts_dir}/face_crops_preview.png"
+    )
     small = face_track(video, motion, size=256)
     assert small.preview(3).shape == (3, 256, 256, 3)
     assert np.allclose(small.boxes, wolfgang_track.boxes)

@@ -1,19 +1,21 @@
-"""Expression controls on per-frame face motion (models.face_expression)."""
+"""Expression controls on per-frame face motion (models.face.expression)."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from models.errors import DreamActorError
-from models.face_expression import neutral_index, shape_expression
+from models.core.errors import DreamActorError
+from models.face.expression import neutral_index, shape_expression
 
 
 def _motion(n=40, d=512, seed=0):
     rng = np.random.default_rng(seed)
     # a slow expression change plus per-frame jitter, around a resting face
     t = np.arange(n)[:, None]
-    return (rng.normal(size=(1, d)) + np.sin(t / 6.0) * rng.normal(size=(1, d))
-            + 0.3 * rng.normal(size=(n, d))).astype(np.float32)
+    return (rng.normal(size=(1, d)) + np.sin(t / 6.0) * rng.normal(size=(1, d)) + 0.3 * rng.normal(size=(n, d))).astype(
+        np.float32
+    )
 
 
 def test_neutral_settings_return_the_rows_bit_for_bit():
@@ -55,8 +57,10 @@ def test_neutral_frame_falls_back_to_the_nearest_seen_face():
     assert e.value.input == "neutral_frame" and "0 to 5" in str(e.value)
 
 
-@pytest.mark.parametrize("kw,name", [({"intensity": -0.5}, "intensity"), ({"intensity": 9.0}, "intensity"),
-                                     ({"smoothing": -1.0}, "token_smoothing")])
+@pytest.mark.parametrize(
+    "kw,name",
+    [({"intensity": -0.5}, "intensity"), ({"intensity": 9.0}, "intensity"), ({"smoothing": -1.0}, "token_smoothing")],
+)
 def test_out_of_range_controls_are_named(kw, name):
     with pytest.raises(DreamActorError) as e:
         shape_expression(_motion(5), 0, **kw)

@@ -1,4 +1,5 @@
 """Head sphere: rotation maths on synthetic faces, then the fit on real clips."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -8,14 +9,23 @@ import pytest
 from PIL import Image
 from scipy.spatial.transform import Rotation
 
-from models.canonical_face import CANONICAL_FACE, NOSE_TIP, RIGID_LANDMARKS, derive_canonical_face, similarity_fit
-from models.errors import DreamActorError
-from models.face_mesh import detect_faces_in_video
-from models.head_sphere import (
-    FACING_CAMERA, HEAD_CENTRE_IN_HEAD, HEAD_RADIUS_M, fit_head_sphere, line_of_sight_rotation, measure_head_pose,
-    measure_head_pose_2d, rotation_from_yaw_pitch_roll, smooth_rotations, yaw_pitch_roll)
-from models.motion import Motion, default_camera, project
-from models.video import ArrayVideo, FileVideo
+from models.core.errors import DreamActorError
+from models.core.motion import Motion, default_camera, project
+from models.extract.face_mesh import detect_faces_in_video
+from models.head.canonical_face import CANONICAL_FACE, NOSE_TIP, RIGID_LANDMARKS, derive_canonical_face, similarity_fit
+from models.head.sphere import (
+    FACING_CAMERA,
+    HEAD_CENTRE_IN_HEAD,
+    HEAD_RADIUS_M,
+    fit_head_sphere,
+    line_of_sight_rotation,
+    measure_head_pose,
+    measure_head_pose_2d,
+    rotation_from_yaw_pitch_roll,
+    smooth_rotations,
+    yaw_pitch_roll,
+)
+from models.io.video import ArrayVideo, FileVideo
 
 # Frames of WolfgangLanger_Pexels.mp4 looked at one by one (PNG dumps):
 TURNED_TO_HER_RIGHT = [150, 162, 170, 180]  # nose to the image's left, her left cheek in view
@@ -79,8 +89,9 @@ def test_angle_helpers_round_trip_and_have_the_documented_signs():
     assert rotation_from_yaw_pitch_roll([0, 0, 30])[1, 0] > 0.4  # her right ear goes down (+y)
 
 
-@pytest.mark.parametrize("ypr", [(0, 0, 0), (35, 0, 0), (-35, 0, 0), (0, 25, 0), (0, -25, 0), (0, 0, 30),
-                                 (25, -15, 10), (-40, 10, -20)])
+@pytest.mark.parametrize(
+    "ypr", [(0, 0, 0), (35, 0, 0), (-35, 0, 0), (0, 25, 0), (0, -25, 0), (0, 0, 30), (25, -15, 10), (-40, 10, -20)]
+)
 @pytest.mark.parametrize("pixel", [(320, 180), (560, 90)])
 def test_known_rotations_are_recovered(ypr, pixel):
     """A canonical face, posed and seen by a pinhole camera, centred or off in a corner:
@@ -283,7 +294,7 @@ def test_canonical_face_derivation_reproduces_the_stored_face(wolfgang, media):
 
 def test_whole_chain_from_extraction_on_a_webcam_clip(media):
     """extract_motion (body + face mesh on a head crop) -> head sphere -> face crops."""
-    from models.extract import extract_motion
+    from models.extract.driver import extract_motion
 
     video = FileVideo(media("single_face.mp4"))
     motion = extract_motion(video)
@@ -297,6 +308,7 @@ def test_whole_chain_from_extraction_on_a_webcam_clip(media):
     assert np.median(np.linalg.norm(h.head_center[both] - ears[both], axis=1)) < 0.1
     # a man talking to his webcam: roughly facing it
     assert np.all(np.abs(np.median(yaw_pitch_roll(h.head_rotation, h.head_center), axis=0)) < 20)
-    from models.face_crops import face_track
+    from models.face.crops import face_track
+
     track = face_track(video, h, size=256)
     assert track.valid.mean() > 0.9 and track.crops(0, 4).shape == (4, 256, 256, 3)

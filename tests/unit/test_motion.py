@@ -1,12 +1,13 @@
-"""models.motion: the DA_MOTION data model and the .motion.npz format."""
+"""models.core.motion: the DA_MOTION data model and the .motion.npz format."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from models.errors import DreamActorError
-from models.motion import FORMAT_VERSION, REQUIRED_KEYS, Motion, default_camera, project
-from models.skeleton import BODY, HAND, SkeletonDef
+from models.core.errors import DreamActorError
+from models.core.motion import FORMAT_VERSION, REQUIRED_KEYS, Motion, default_camera, project
+from models.core.skeleton import BODY, HAND, SkeletonDef
 
 
 def _motion(T=10):

@@ -1,15 +1,16 @@
-"""Pseudo multi-reference: picking the most different head views (models.pseudo_references)."""
+"""Pseudo multi-reference: picking the most different head views (models.dit.pseudo_references)."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from models.errors import DreamActorError
-from models.face_mesh import detect_faces_in_video
-from models.head_sphere import fit_head_sphere, rotation_from_yaw_pitch_roll, yaw_pitch_roll
-from models.motion import Motion
-from models.pseudo_references import fit_cover, pick_views
-from models.video import FileVideo
+from models.core.errors import DreamActorError
+from models.core.motion import Motion
+from models.dit.pseudo_references import fit_cover, pick_views
+from models.extract.face_mesh import detect_faces_in_video
+from models.head.sphere import fit_head_sphere, rotation_from_yaw_pitch_roll, yaw_pitch_roll
+from models.io.video import FileVideo
 
 
 def turning_head(yaw_pitch: list[tuple[float, float]], measured=None) -> Motion:

@@ -1,4 +1,5 @@
-"""Guide rendering (models.render*): pixels, ordering, fits, POSE_KEYPOINT."""
+"""Guide rendering (models.render.frames*): pixels, ordering, fits, POSE_KEYPOINT."""
+
 from __future__ import annotations
 
 import json
@@ -12,13 +13,13 @@ from PIL import Image
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from motion_fixtures import FRONTAL_HEAD, joint2d, person_motion, reproject, set_joint, yaw  # noqa: E402
 
-from models.errors import DreamActorError  # noqa: E402
-from models.motion import project  # noqa: E402
-from models.pose_keypoint import OPENPOSE18, to_pose_keypoint  # noqa: E402
-from models.render import STYLES, render_frame, render_frames  # noqa: E402
-from models.render_fit import fit_frame  # noqa: E402
-from models.render_wan import COLORS, limb_color, stick_widths  # noqa: E402
-from models.skeleton import BODY  # noqa: E402
+from models.core.errors import DreamActorError  # noqa: E402
+from models.core.motion import project  # noqa: E402
+from models.core.skeleton import BODY  # noqa: E402
+from models.render.fit import fit_frame  # noqa: E402
+from models.render.frames import STYLES, render_frame, render_frames  # noqa: E402
+from models.render.pose_keypoint import OPENPOSE18, to_pose_keypoint  # noqa: E402
+from models.render.wan import COLORS, limb_color, stick_widths  # noqa: E402
 
 SRC = (640, 480)
 
@@ -188,10 +189,10 @@ def _forearm_across_the_body(dz: float):
 def test_dreamactor_paints_far_to_near():
     near, xy = _forearm_across_the_body(-0.4)
     rgb = px(render_frame(near, 0, *SRC, style="dreamactor"), xy)
-    assert rgb[0] - rgb[2] > 100, rgb           # the orange forearm, in front
+    assert rgb[0] - rgb[2] > 100, rgb  # the orange forearm, in front
     far, xy = _forearm_across_the_body(+0.4)
     rgb = px(render_frame(far, 0, *SRC, style="dreamactor"), xy)
-    assert rgb.min() > 100 and rgb.max() - rgb.min() < 10, rgb   # the grey spine, in front
+    assert rgb.min() > 100 and rgb.max() - rgb.min() < 10, rgb  # the grey spine, in front
 
 
 def test_dreamactor_nearer_bones_are_brighter_and_thicker():
@@ -219,8 +220,8 @@ def test_dreamactor_hands_from_2d_when_there_is_no_3d():
 def _sphere_pixels(img, m):
     c = project(m.head_center[0].astype(np.float64), m.camera)
     r = int(m.camera[0, 0] * m.head_radius[0] / m.head_center[0, 2]) - 2
-    ys, xs = np.mgrid[-r:r + 1, -r:r + 1]
-    inside = xs ** 2 + ys ** 2 <= r * r
+    ys, xs = np.mgrid[-r : r + 1, -r : r + 1]
+    inside = xs**2 + ys**2 <= r * r
     return img[int(c[1]) + ys[inside], int(c[0]) + xs[inside]].astype(float), c
 
 
@@ -245,8 +246,9 @@ def test_sphere_colours_follow_the_head_rotation():
 
 
 def test_face_spot_axis_agrees_with_the_head_sphere_convention():
-    from models.head_sphere import FACING_CAMERA
-    from models.render_sphere import FACE_AXIS
+    from models.head.sphere import FACING_CAMERA
+    from models.render.sphere import FACE_AXIS
+
     assert np.allclose(FACING_CAMERA, FRONTAL_HEAD)
     # a head facing the camera points its face axis at the camera (-z in camera space)
     assert np.allclose(FACING_CAMERA @ FACE_AXIS, [0.0, 0.0, -1.0])

@@ -1,4 +1,4 @@
-"""models.retarget + models.bone_edits: 3D bone-length retargeting.
+"""models.retarget.transfer + models.retarget.bone_edits: 3D bone-length retargeting.
 
 Synthetic bodies with known bone lengths: a side-view walk whose feet are truly
 planted (the driver's legs are solved analytically), a walk towards the camera
@@ -6,6 +6,7 @@ planted (the driver's legs are solved analytically), a walk towards the camera
 standing full-body and portrait references. Plus, when the extractor exists, a
 real clip (demo.mp4) driving a real photo (astronaut.png).
 """
+
 from __future__ import annotations
 
 import json
@@ -13,29 +14,57 @@ import json
 import numpy as np
 import pytest
 
-from models.bone_edits import PRESETS, SCALE_RANGE, BoneEdits, parse_bone_edits
-from models.errors import DreamActorError
-from models.motion import Motion, default_camera, project
-from models.retarget import (bone_lengths, drag_along_bone, forward_kinematics, retarget, retarget_details, runs,
-                             unit_directions)
-from models.skeleton import BODY, HAND, SkeletonDef
+from models.core.errors import DreamActorError
+from models.core.motion import Motion, default_camera, project
+from models.core.skeleton import BODY, HAND, SkeletonDef
+from models.core.smoothing import runs
+from models.retarget.bone_edits import PRESETS, SCALE_RANGE, BoneEdits, parse_bone_edits
+from models.retarget.kinematics import drag_along_bone, forward_kinematics, unit_directions
+from models.retarget.lengths import bone_lengths
+from models.retarget.transfer import retarget, retarget_details
 
 J = BODY.num_joints
 IDX = BODY.index
 PAR = np.asarray(BODY.parents)
 
 DRIVER_LENGTHS = {
-    "left_hip": 0.10, "spine1": 0.12, "spine2": 0.13, "spine3": 0.07, "left_knee": 0.42, "left_ankle": 0.40,
-    "left_foot": 0.15, "left_heel": 0.07, "neck": 0.21, "left_collar": 0.14, "head": 0.10,
-    "left_shoulder": 0.11, "left_elbow": 0.28, "left_wrist": 0.25,
-    "nose": 0.11, "left_eye": 0.10, "left_ear": 0.08,
+    "left_hip": 0.10,
+    "spine1": 0.12,
+    "spine2": 0.13,
+    "spine3": 0.07,
+    "left_knee": 0.42,
+    "left_ankle": 0.40,
+    "left_foot": 0.15,
+    "left_heel": 0.07,
+    "neck": 0.21,
+    "left_collar": 0.14,
+    "head": 0.10,
+    "left_shoulder": 0.11,
+    "left_elbow": 0.28,
+    "left_wrist": 0.25,
+    "nose": 0.11,
+    "left_eye": 0.10,
+    "left_ear": 0.08,
 }
 # the reference: shorter legs, longer torso, narrower shoulders, bigger head
 REFERENCE_LENGTHS = {
-    "left_hip": 0.09, "spine1": 0.14, "spine2": 0.15, "spine3": 0.08, "left_knee": 0.33, "left_ankle": 0.36,
-    "left_foot": 0.12, "left_heel": 0.06, "neck": 0.17, "left_collar": 0.12, "head": 0.12,
-    "left_shoulder": 0.09, "left_elbow": 0.24, "left_wrist": 0.22,
-    "nose": 0.13, "left_eye": 0.12, "left_ear": 0.10,
+    "left_hip": 0.09,
+    "spine1": 0.14,
+    "spine2": 0.15,
+    "spine3": 0.08,
+    "left_knee": 0.33,
+    "left_ankle": 0.36,
+    "left_foot": 0.12,
+    "left_heel": 0.06,
+    "neck": 0.17,
+    "left_collar": 0.12,
+    "head": 0.12,
+    "left_shoulder": 0.09,
+    "left_elbow": 0.24,
+    "left_wrist": 0.22,
+    "nose": 0.13,
+    "left_eye": 0.12,
+    "left_ear": 0.10,
 }
 
 
@@ -89,7 +118,7 @@ def _leg_ik(hip, ankle, a, b, forward):
     v = forward - np.dot(forward, uw) * uw
     v /= np.linalg.norm(v)
     cos_a = (a * a + dist * dist - b * b) / (2 * a * dist)
-    return hip + a * (cos_a * uw + np.sqrt(1 - cos_a ** 2) * v)
+    return hip + a * (cos_a * uw + np.sqrt(1 - cos_a**2) * v)
 
 
 def _motion_from_joints(joints3d, image_size=(960, 540), fps=30.0, conf=None, head_radius=0.1):
@@ -128,8 +157,14 @@ def _walk(T=90, fps=30.0, lengths=None, view="side", speed=1.0, period=1.0):
     for i in range(T):
         t = i / fps
         phase_angle = 2 * np.pi * t / period
-        dirs = _upper_body_dirs(f, l, u, swing=0.35 * np.sin(phase_angle), nod=0.08 * np.sin(phase_angle),
-                                hip_yaw=0.15 * np.sin(phase_angle))
+        dirs = _upper_body_dirs(
+            f,
+            l,
+            u,
+            swing=0.35 * np.sin(phase_angle),
+            nod=0.08 * np.sin(phase_angle),
+            hip_yaw=0.15 * np.sin(phase_angle),
+        )
         pelvis = start + f * speed * t
         pelvis[1] = ankle_y - 0.78 + 0.015 * np.cos(4 * np.pi * t / period)
         joints[i] = forward_kinematics(pelvis, dirs, L, PAR)  # legs fixed below
@@ -166,8 +201,20 @@ def _standing(lengths, depth=3.0, image_size=(480, 640), conf=None, head_radius=
     return _motion_from_joints(joints, image_size=image_size, conf=conf, head_radius=head_radius)
 
 
-UPPER = ("spine3", "neck", "head", "nose", "left_eye", "right_eye", "left_ear", "right_ear",
-         "left_collar", "right_collar", "left_shoulder", "right_shoulder")
+UPPER = (
+    "spine3",
+    "neck",
+    "head",
+    "nose",
+    "left_eye",
+    "right_eye",
+    "left_ear",
+    "right_ear",
+    "left_collar",
+    "right_collar",
+    "left_shoulder",
+    "right_shoulder",
+)
 
 
 def _upper_conf():
@@ -235,14 +282,21 @@ def test_presets_change_the_right_bones():
 
 
 def test_link_lr_mirrors_unless_the_mirror_is_set():
-    e = parse_bone_edits({"version": 1, "preset": "heroic", "scales": {"left_elbow": 1.5, "right_knee": 0.8,
-                                                                         "left_knee": 1.3}, "link_lr": True})
+    e = parse_bone_edits(
+        {
+            "version": 1,
+            "preset": "heroic",
+            "scales": {"left_elbow": 1.5, "right_knee": 0.8, "left_knee": 1.3},
+            "link_lr": True,
+        }
+    )
     s = e.resolved()
     assert s["left_elbow"] == s["right_elbow"] == 1.5  # left edit reaches the right
     assert (s["left_knee"], s["right_knee"]) == (1.3, 0.8)  # an explicit mirror wins
     assert s["left_ankle"] == PRESETS["heroic"]["left_ankle"]  # untouched bones keep the preset
-    e2 = parse_bone_edits(json.dumps({"version": 1, "preset": "heroic", "scales": {"left_elbow": 1.5},
-                                      "link_lr": False}))
+    e2 = parse_bone_edits(
+        json.dumps({"version": 1, "preset": "heroic", "scales": {"left_elbow": 1.5}, "link_lr": False})
+    )
     assert e2.resolved()["right_elbow"] == PRESETS["heroic"]["right_elbow"]
     arr = e.bone_scales(BODY)
     assert arr.shape == (J,) and arr[0] == 1.0 and arr[IDX["right_elbow"]] == 1.5
@@ -250,24 +304,27 @@ def test_link_lr_mirrors_unless_the_mirror_is_set():
     assert parse_bone_edits(e.to_json()) == e
 
 
-@pytest.mark.parametrize("spec, words", [
-    ("{not json", ["not valid JSON"]),
-    ("[1, 2]", ["must be a JSON object"]),
-    ({"version": 2}, ["version 2", "version 1"]),
-    ({"version": True}, ["version true"]),
-    ({"preset": "hero"}, ["unknown preset 'hero'", "heroic"]),
-    ({"scales": {"left_kne": 1.2}}, ["unknown bone 'left_kne'", "left_knee"]),
-    ({"scales": {"pelvis": 1.2}}, ["'pelvis' is the skeleton's root"]),
-    ({"scales": {"left_knee": 0}}, ["'left_knee'", "[0.25, 4.0]"]),
-    ({"scales": {"left_knee": -1.0}}, ["'left_knee'", "[0.25, 4.0]"]),
-    ({"scales": {"neck": 4.5}}, ["'neck'", "[0.25, 4.0]"]),
-    ({"scales": {"neck": float("nan")}}, ["'neck'", "[0.25, 4.0]"]),
-    ({"scales": {"neck": "1.2"}}, ["'neck'", "not a number"]),
-    ({"scales": {"neck": True}}, ["'neck'", "not a number"]),
-    ({"scales": [1.2]}, ["scales must be an object"]),
-    ({"link_lr": "yes"}, ["link_lr must be true or false"]),
-    ({"preset": "chibi", "scale": {}}, ["unknown key(s) ['scale']"]),
-])
+@pytest.mark.parametrize(
+    "spec, words",
+    [
+        ("{not json", ["not valid JSON"]),
+        ("[1, 2]", ["must be a JSON object"]),
+        ({"version": 2}, ["version 2", "version 1"]),
+        ({"version": True}, ["version true"]),
+        ({"preset": "hero"}, ["unknown preset 'hero'", "heroic"]),
+        ({"scales": {"left_kne": 1.2}}, ["unknown bone 'left_kne'", "left_knee"]),
+        ({"scales": {"pelvis": 1.2}}, ["'pelvis' is the skeleton's root"]),
+        ({"scales": {"left_knee": 0}}, ["'left_knee'", "[0.25, 4.0]"]),
+        ({"scales": {"left_knee": -1.0}}, ["'left_knee'", "[0.25, 4.0]"]),
+        ({"scales": {"neck": 4.5}}, ["'neck'", "[0.25, 4.0]"]),
+        ({"scales": {"neck": float("nan")}}, ["'neck'", "[0.25, 4.0]"]),
+        ({"scales": {"neck": "1.2"}}, ["'neck'", "not a number"]),
+        ({"scales": {"neck": True}}, ["'neck'", "not a number"]),
+        ({"scales": [1.2]}, ["scales must be an object"]),
+        ({"link_lr": "yes"}, ["link_lr must be true or false"]),
+        ({"preset": "chibi", "scale": {}}, ["unknown key(s) ['scale']"]),
+    ],
+)
 def test_bad_edits_raise_with_the_bone_and_range(spec, words):
     with pytest.raises(DreamActorError) as e:
         parse_bone_edits(spec)
@@ -309,8 +366,12 @@ def test_bone_lengths_median_mirror_and_prior():
 
 
 # --------------------------------------------------------------------------- 3D retarget
-EDITS = {"version": 1, "preset": "heroic", "scales": {"left_elbow": 1.3, "spine2": 0.9, "left_knee": 1.35},
-         "link_lr": True}
+EDITS = {
+    "version": 1,
+    "preset": "heroic",
+    "scales": {"left_elbow": 1.3, "spine2": 0.9, "left_knee": 1.35},
+    "link_lr": True,
+}
 STRONG = {"scales": {"left_knee": 2.0, "left_hip": 1.8}}  # thighs 2x, hips 1.8x: slides a lot unplanted
 
 
@@ -352,15 +413,17 @@ def test_planted_feet_stay_put_with_exact_lengths(view, edits, reference):
     worst = 0.0
     for s, side in enumerate(("left", "right")):
         for a, b in _true_runs(stance[:, s]):
-            pts = out[a + 1:b, [IDX[f"{side}_ankle"], IDX[f"{side}_foot"]]]  # detection may trim an edge frame
+            pts = out[a + 1 : b, [IDX[f"{side}_ankle"], IDX[f"{side}_foot"]]]  # detection may trim an edge frame
             worst = max(worst, float(np.linalg.norm(pts - pts[0], axis=-1).max()))
-            lowest = out[a + 1:b, [IDX[f"{side}_foot"], IDX[f"{side}_heel"]], 1].max(1)
+            lowest = out[a + 1 : b, [IDX[f"{side}_foot"], IDX[f"{side}_heel"]], 1].max(1)
             assert np.abs(lowest - GROUND_Y).max() < 0.01, (side, a, b)
     assert worst < 0.01, worst
     # the same clip without planting slides: the test scenario is not trivially planted
     free = retarget_details(driver, reference, STRONG, plant=False).motion.joints3d
-    slide = max(np.linalg.norm(free[a + 1:b, IDX["left_ankle"]] - free[a + 1, IDX["left_ankle"]], axis=-1).max()
-                for a, b in _true_runs(stance[:, 0]))
+    slide = max(
+        np.linalg.norm(free[a + 1 : b, IDX["left_ankle"]] - free[a + 1, IDX["left_ankle"]], axis=-1).max()
+        for a, b in _true_runs(stance[:, 0])
+    )
     assert slide > 0.01, slide
 
 
@@ -456,8 +519,11 @@ def test_2d_only_hands_and_face_ride_on_the_new_wrists_and_head(walk, reference)
     conf[::3, 1] = 0  # the right hand is missed on every third frame
     face = driver.joints2d[:, IDX["head"], None] + np.array([[3.0, -2.0], [-4.0, 1.0]])
     face[5] = 0  # no face mesh on frame 5
-    drv = driver.replace(hands2d=np.where(conf[..., None] > 0, hands2d, 0).astype(np.float32), hands_conf=conf,
-                         face2d=face.astype(np.float32))
+    drv = driver.replace(
+        hands2d=np.where(conf[..., None] > 0, hands2d, 0).astype(np.float32),
+        hands_conf=conf,
+        face2d=face.astype(np.float32),
+    )
     res = retarget_details(drv, reference, EDITS, plant=False)
     m = res.motion
     m.validate()
@@ -500,8 +566,22 @@ def test_full_body_reference_driven_by_a_talking_head_keeps_its_body_still(refer
     driver = _talking_head()
     res = retarget_details(driver, reference, {})
     m = res.motion
-    lower = [IDX[n] for n in ("pelvis", "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle",
-                              "right_ankle", "left_foot", "right_foot", "spine1", "spine2")]
+    lower = [
+        IDX[n]
+        for n in (
+            "pelvis",
+            "left_hip",
+            "right_hip",
+            "left_knee",
+            "right_knee",
+            "left_ankle",
+            "right_ankle",
+            "left_foot",
+            "right_foot",
+            "spine1",
+            "spine2",
+        )
+    ]
     assert np.ptp(m.joints2d[:, lower], axis=0).max() < 1e-3  # the body does not move at all
     assert np.ptp(m.joints2d[:, IDX["nose"]], axis=0).max() > 5  # while the head turns
     assert m.conf[:, lower].min() == 1.0  # drawn: held at the reference's (seen) pose
@@ -590,9 +670,10 @@ def test_drag_along_bone_inverts_the_projection():
 @pytest.fixture(scope="session")
 def real_motions(media):
     """demo.mp4 frames 0-99 and astronaut.png through the real extractor, once per session."""
-    extract = pytest.importorskip("models.extract")
+    extract = pytest.importorskip("models.extract.driver")
     cv2 = pytest.importorskip("cv2")
-    from models.video import FileVideo
+    from models.io.video import FileVideo
+
     driver = extract.extract_motion(FileVideo(media("demo.mp4"), start=0, count=100))
     photo = extract.extract_image(cv2.cvtColor(cv2.imread(media("astronaut.png")), cv2.COLOR_BGR2RGB))
     return driver, photo
@@ -626,7 +707,7 @@ def _planting_bones(ik_weight, valid):
 
 def _image_plane_slide(motion, a, b, joints):
     """Largest 2D move of `joints` over frames a..b from frame a, in metres at their depth."""
-    px = np.linalg.norm(motion.joints2d[a:b + 1, joints] - motion.joints2d[a, joints], axis=-1)
+    px = np.linalg.norm(motion.joints2d[a : b + 1, joints] - motion.joints2d[a, joints], axis=-1)
     return float((px * motion.joints3d[a, joints, 2] / motion.camera[0, 0]).max())
 
 
@@ -652,8 +733,8 @@ def test_real_clip_drives_a_real_photo(real_motions, preset):
     slides = []
     for s, side in enumerate(("left", "right")):
         feet = [IDX[f"{side}_ankle"], IDX[f"{side}_foot"], IDX[f"{side}_heel"]]
-        for a, b in runs(res.contacts[:, s]):
-            slides.append((_image_plane_slide(m, a, b, feet), _image_plane_slide(driver, a, b, feet)))
+        for a, stop in runs(res.contacts[:, s]):  # stop is exclusive; the slide takes the last frame
+            slides.append((_image_plane_slide(m, a, stop - 1, feet), _image_plane_slide(driver, a, stop - 1, feet)))
     out, own = np.array(slides).T
     assert out.max() < 0.01, slides
     assert np.median(out) < 0.2 * np.median(own), slides

@@ -1,5 +1,6 @@
-"""The bone editor's preview (models/retarget_preview.py): what it holds, the request checks,
+"""The bone editor's preview (models/retarget/preview.py): what it holds, the request checks,
 the folder it lives in, and the shared vectors the JS prediction is tested against."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -10,11 +11,21 @@ import time
 import numpy as np
 import pytest
 
-from models.bone_edits import parse_bone_edits
-from models.retarget import retarget_details
-from models.retarget_preview import (KEEP_PREVIEWS, MAX_FRAMES_PER_REQUEST, PreviewRequestError, PreviewStore,
-                                     build_preview, check_name, framed_joints2d, new_preview_name, parse_request,
-                                     preview_folder, save_preview)
+from models.retarget.bone_edits import parse_bone_edits
+from models.retarget.preview import (
+    KEEP_PREVIEWS,
+    MAX_FRAMES_PER_REQUEST,
+    PreviewRequestError,
+    PreviewStore,
+    build_preview,
+    check_name,
+    framed_joints2d,
+    new_preview_name,
+    parse_request,
+    preview_folder,
+    save_preview,
+)
+from models.retarget.transfer import retarget_details
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 VECTORS = os.path.join(HERE, "..", "vectors", "bone_editor_vectors.json")
@@ -59,7 +70,8 @@ def test_the_preview_reproduces_the_nodes_output(walk):
 @pytest.mark.parametrize("plant", [False, True], ids=["about the middle", "about the floor under the contacts"])
 def test_root_lever_is_the_servers_root_path(walk, plant):
     """Two leg ratios: the server's roots differ by (r1 - r0) x lever, up to the pelvis lowering of planting."""
-    from models.retarget import _leg_length
+    from models.retarget.lengths import leg_length as _leg_length
+
     drv, ref = walk
     a = retarget_details(drv, ref, "{}", plant=plant)
     b = retarget_details(drv, ref, '{"scales": {"left_knee": 1.4}}', plant=plant)
@@ -77,19 +89,22 @@ def test_root_lever_is_the_servers_root_path(walk, plant):
     assert naive > 0.05 and naive > 5 * err.max(), (naive, err.max())
 
 
-@pytest.mark.parametrize("params, words", [
-    ({}, "'name' is missing"),
-    ({"name": "../etc/passwd"}, "not a preview name"),
-    ({"name": "retarget_1_0123456789ab.npz"}, "not a preview name"),
-    ({"name": "retarget_1_0123456789AB"}, "not a preview name"),
-    ({"name": ["retarget_1_0123456789ab"]}, "not a preview name"),
-    ({"name": "retarget_1_0123456789ab", "frame": "x"}, "'frame' must be an integer"),
-    ({"name": "retarget_1_0123456789ab", "frame": 1.5}, "'frame' must be an integer"),
-    ({"name": "retarget_1_0123456789ab", "frame": True}, "'frame' must be an integer"),
-    ({"name": "retarget_1_0123456789ab", "frame": -3}, "negative"),
-    ({"name": "retarget_1_0123456789ab", "count": MAX_FRAMES_PER_REQUEST + 1}, "outside [1, 240]"),
-    ({"name": "retarget_1_0123456789ab", "extra": 1}, "unknown parameter(s) ['extra']"),
-])
+@pytest.mark.parametrize(
+    "params, words",
+    [
+        ({}, "'name' is missing"),
+        ({"name": "../etc/passwd"}, "not a preview name"),
+        ({"name": "retarget_1_0123456789ab.npz"}, "not a preview name"),
+        ({"name": "retarget_1_0123456789AB"}, "not a preview name"),
+        ({"name": ["retarget_1_0123456789ab"]}, "not a preview name"),
+        ({"name": "retarget_1_0123456789ab", "frame": "x"}, "'frame' must be an integer"),
+        ({"name": "retarget_1_0123456789ab", "frame": 1.5}, "'frame' must be an integer"),
+        ({"name": "retarget_1_0123456789ab", "frame": True}, "'frame' must be an integer"),
+        ({"name": "retarget_1_0123456789ab", "frame": -3}, "negative"),
+        ({"name": "retarget_1_0123456789ab", "count": MAX_FRAMES_PER_REQUEST + 1}, "outside [1, 240]"),
+        ({"name": "retarget_1_0123456789ab", "extra": 1}, "unknown parameter(s) ['extra']"),
+    ],
+)
 def test_bad_requests_are_rejected(params, words):
     with pytest.raises(PreviewRequestError) as e:
         parse_request(params)

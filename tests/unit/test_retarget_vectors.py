@@ -5,6 +5,7 @@ tests/vectors/make_retarget_vectors.py and read by the JS twin's test
 (tests/js/retarget_geometry.test.mjs). Here: the file is well formed, matches the
 current Python implementation (a stale file fails), and says what it claims.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -14,11 +15,11 @@ import os
 import numpy as np
 import pytest
 
-from models.bone_edits import PRESETS, SCALE_RANGE, parse_bone_edits
-from models.errors import DreamActorError
-from models.motion import project
-from models.retarget import drag_along_bone, retarget_pose
-from models.skeleton import BODY
+from models.core.errors import DreamActorError
+from models.core.motion import project
+from models.core.skeleton import BODY
+from models.retarget.bone_edits import PRESETS, SCALE_RANGE, parse_bone_edits
+from models.retarget.kinematics import drag_along_bone, retarget_pose
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 VECTORS = os.path.join(HERE, "..", "vectors", "retarget_vectors.json")

@@ -9,6 +9,7 @@
 
 The motion encoder takes ~3 s per 512x512 face crop here, so face tests use 5 frames.
 """
+
 from __future__ import annotations
 
 import os
@@ -21,9 +22,9 @@ import torch
 sys.path.append(os.path.dirname(os.path.abspath(__file__)))
 import sampler_fixtures as fx  # noqa: E402
 
-from models.render import render_frames  # noqa: E402
-from models.sampling import face_pixels, pose_window, window_crops  # noqa: E402
-from models.segments import plan_segments  # noqa: E402
+from models.dit.sampling import face_pixels, pose_window, window_crops  # noqa: E402
+from models.dit.segments import plan_segments  # noqa: E402
+from models.render.frames import render_frames  # noqa: E402
 
 W, H = 64, 48
 STYLE = "wan-animate"
@@ -87,12 +88,26 @@ def test_segment_conditioning_equals_core_node_first_and_continuation(sampler, c
         refs, _ = sampler.reference_latents(vae, ref, W, H)
         keys = ("concat_latent_image", "concat_mask", "pose_video_latent")
         # first segment: offset 0, no continue_motion
-        out = core.WanAnimateToVideo.execute(pos, neg, vae, W, H, length, 1, m, 0, reference_image=ref,
-                                             clip_vision_output=cvo, face_video=face_full, pose_video=pose_full)
+        out = core.WanAnimateToVideo.execute(
+            pos,
+            neg,
+            vae,
+            W,
+            H,
+            length,
+            1,
+            m,
+            0,
+            reference_image=ref,
+            clip_vision_output=cvo,
+            face_video=face_full,
+            pose_video=pose_full,
+        )
         c_pos, c_neg, c_latent, trim_latent, trim_image, offset = out.result
         s0 = plan[0]
-        pos0, neg0, latent0 = sampler.segment_conditioning(pos, neg, vae, refs, pose_window(motion, s0, W, H, STYLE),
-                                                           None, s0, W, H, cvo)
+        pos0, neg0, latent0 = sampler.segment_conditioning(
+            pos, neg, vae, refs, pose_window(motion, s0, W, H, STYLE), None, s0, W, H, cvo
+        )
         _check_conditioning(pos0, c_pos, keys)
         _check_conditioning(neg0, c_neg, keys)
         assert pos0[0][1]["clip_vision_output"] is cvo and neg0[0][1]["clip_vision_output"] is cvo
@@ -102,23 +117,37 @@ def test_segment_conditioning_equals_core_node_first_and_continuation(sampler, c
 
         # continuation: the previous decoded frames continue; offset chained from the first node
         previous = torch.rand(length, H, W, 3, generator=torch.Generator().manual_seed(4))
-        out = core.WanAnimateToVideo.execute(pos, neg, vae, W, H, length, 1, m, offset, reference_image=ref,
-                                             clip_vision_output=cvo, face_video=face_full, pose_video=pose_full,
-                                             continue_motion=previous)
+        out = core.WanAnimateToVideo.execute(
+            pos,
+            neg,
+            vae,
+            W,
+            H,
+            length,
+            1,
+            m,
+            offset,
+            reference_image=ref,
+            clip_vision_output=cvo,
+            face_video=face_full,
+            pose_video=pose_full,
+            continue_motion=previous,
+        )
         c_pos, c_neg, c_latent, trim_latent, trim_image, _ = out.result
         s1 = plan[1]
         carry = previous[-m:].numpy()  # what run_segments carries: the window's last M decoded frames
-        pos1, neg1, latent1 = sampler.segment_conditioning(pos, neg, vae, refs, pose_window(motion, s1, W, H, STYLE),
-                                                           carry, s1, W, H, cvo)
+        pos1, neg1, latent1 = sampler.segment_conditioning(
+            pos, neg, vae, refs, pose_window(motion, s1, W, H, STYLE), carry, s1, W, H, cvo
+        )
         _check_conditioning(pos1, c_pos, keys)
         _check_conditioning(neg1, c_neg, keys)
         _same(latent1, c_latent["samples"], "latent")
-        assert trim_image == s1.known and c_pos[0][1]["concat_mask"][:, :, :1 + s1.known_latent_frames].max() == 0
+        assert trim_image == s1.known and c_pos[0][1]["concat_mask"][:, :, : 1 + s1.known_latent_frames].max() == 0
         # the core node does not pad the face video of a short last window (it pads the pose):
         # the sampler repeats the last face crop like the pose; the real frames agree
         theirs = c_pos[0][1]["face_video_pixels"]
         assert theirs.shape[2] == s1.known + s1.new
-        _same(face_pixels(window_crops(face, s1))[:, :, :theirs.shape[2]], theirs, "face pixels")
+        _same(face_pixels(window_crops(face, s1))[:, :, : theirs.shape[2]], theirs, "face pixels")
 
 
 def test_several_references_are_encoded_one_by_one(sampler, vae):
@@ -135,13 +164,27 @@ def test_several_references_are_encoded_one_by_one(sampler, vae):
 
 def _native_chain(core, host, model, vae, pos, neg, ref, cvo, pose, face_video, length, seed, steps, cfg):
     """WanAnimateToVideo -> KSampler (nodes.common_ksampler's calls) -> TrimVideoLatent -> VAEDecode."""
-    out = core.WanAnimateToVideo.execute(pos, neg, vae, W, H, length, 1, 5, 0, reference_image=ref,
-                                         clip_vision_output=cvo, face_video=face_video, pose_video=pose)
+    out = core.WanAnimateToVideo.execute(
+        pos,
+        neg,
+        vae,
+        W,
+        H,
+        length,
+        1,
+        5,
+        0,
+        reference_image=ref,
+        clip_vision_output=cvo,
+        face_video=face_video,
+        pose_video=pose,
+    )
     c_pos, c_neg, latent, trim_latent, _, _ = out.result
     image = host.sample.fix_empty_latent_channels(model, latent["samples"])
     noise = host.sample.prepare_noise(image, seed)
-    samples = host.sample.sample(model, noise, steps, cfg, "euler", "simple", c_pos, c_neg, image,
-                                 disable_pbar=True, seed=seed)
+    samples = host.sample.sample(
+        model, noise, steps, cfg, "euler", "simple", c_pos, c_neg, image, disable_pbar=True, seed=seed
+    )
     samples = samples[:, :, trim_latent:]
     frames = vae.decode(samples)
     return samples, frames.reshape(-1, *frames.shape[-3:])
@@ -154,14 +197,32 @@ def test_one_segment_run_equals_native_chain(sampler, core, host, animate, vae, 
     ref, cvo = fx.reference_image(), fx.clip_vision()
     pos, neg = fx.text_conditioning(1), fx.text_conditioning(2)
     with torch.inference_mode():
-        handle, summary = sampler.sample_segments(animate, vae, pos, neg, ref, motion, face, seed, steps, cfg,
-                                                  "euler", "simple", W, H, segment_length=n, motion_frames=1,
-                                                  cache_name="parity", clip_vision_output=cvo,
-                                                  cache_root=str(tmp_path))
+        handle, summary = sampler.sample_segments(
+            animate,
+            vae,
+            pos,
+            neg,
+            ref,
+            motion,
+            face,
+            seed,
+            steps,
+            cfg,
+            "euler",
+            "simple",
+            W,
+            H,
+            segment_length=n,
+            motion_frames=1,
+            cache_name="parity",
+            clip_vision_output=cvo,
+            cache_root=str(tmp_path),
+        )
         pose = _image(np.stack(list(render_frames(motion, 0, n, W, H, style=STYLE, fit="cover"))))
-        ref_samples, ref_frames = _native_chain(core, host, animate, vae, pos, neg, ref, cvo, pose,
-                                                _image(face.crops(0, n)), n, seed, steps, cfg)
-    from models.segment_cache import load_manifest
+        ref_samples, ref_frames = _native_chain(
+            core, host, animate, vae, pos, neg, ref, cvo, pose, _image(face.crops(0, n)), n, seed, steps, cfg
+        )
+    from models.dit.segment_cache import load_manifest
 
     manifest = load_manifest(handle.folder)
     assert manifest["done"] == [0] and "1 sampled now" in summary
@@ -199,12 +260,12 @@ def test_stop_after_first_segment_then_rerun_gives_the_same_frames(sampler, anim
     with torch.inference_mode():
         whole, _ = sampler.sample_segments(*args, **kw, cache_name="whole", cache_root=str(tmp_path))
         with pytest.raises(Stop):
-            sampler.sample_segments(*args, **kw, cache_name="stopped", cache_root=str(tmp_path),
-                                    on_segment=stop_after_first)
-        from models.segment_cache import load_manifest
+            sampler.sample_segments(
+                *args, **kw, cache_name="stopped", cache_root=str(tmp_path), on_segment=stop_after_first
+            )
+        from models.dit.segment_cache import load_manifest
 
-        stopped_folder = os.path.join(tmp_path, "dreamactor_segments", "stopped",
-                                      os.path.basename(whole.folder))
+        stopped_folder = os.path.join(tmp_path, "dreamactor_segments", "stopped", os.path.basename(whole.folder))
         assert load_manifest(stopped_folder)["done"] == [0]
         resumed, summary = sampler.sample_segments(*args, **kw, cache_name="stopped", cache_root=str(tmp_path))
     assert resumed.folder == stopped_folder and "1 from the cache, 3 sampled now" in summary
@@ -213,16 +274,34 @@ def test_stop_after_first_segment_then_rerun_gives_the_same_frames(sampler, anim
         b = np.load(os.path.join(resumed.folder, f"seg_{i:05d}.frames.npy"))
         assert np.array_equal(a, b), i
         la = np.load(os.path.join(whole.folder, f"seg_{i:05d}.latent.npy"))
-        assert np.isfinite(la).all() and np.array_equal(la, np.load(os.path.join(resumed.folder,
-                                                                                 f"seg_{i:05d}.latent.npy")))
+        assert np.isfinite(la).all() and np.array_equal(
+            la, np.load(os.path.join(resumed.folder, f"seg_{i:05d}.latent.npy"))
+        )
     # the second segment continues from the first: its known frame is close to the carried one
     first = np.load(os.path.join(whole.folder, "seg_00000.frames.npy"))
     second = np.load(os.path.join(whole.folder, "seg_00001.frames.npy"))
     assert second.shape[0] == 1 + 4 and first.shape[0] == 5
     # a different seed is a different run (another folder), not a resume
     with torch.inference_mode():
-        other, _ = sampler.sample_segments(animate, vae, pos, neg, ref, motion, face, 6, 2, 1.5, "euler", "simple",
-                                           W, H, **kw, cache_name="whole", cache_root=str(tmp_path))
+        other, _ = sampler.sample_segments(
+            animate,
+            vae,
+            pos,
+            neg,
+            ref,
+            motion,
+            face,
+            6,
+            2,
+            1.5,
+            "euler",
+            "simple",
+            W,
+            H,
+            **kw,
+            cache_name="whole",
+            cache_root=str(tmp_path),
+        )
     assert other.folder != whole.folder
     assert not np.array_equal(np.load(os.path.join(other.folder, "seg_00001.frames.npy")), second)
 
@@ -239,9 +318,25 @@ def _error_text(call):
 
 def test_text_to_video_checkpoint_is_refused_with_the_file_to_get(sampler, vae, tmp_path):
     t2v = fx.load_tiny("t2v")
-    text = _error_text(lambda: sampler.sample_segments(
-        t2v, vae, fx.text_conditioning(1), fx.text_conditioning(2), fx.reference_image(), fx.moving_person(5),
-        fx.face_track(5), 0, 1, 1.0, "euler", "simple", W, H, cache_root=str(tmp_path)))
+    text = _error_text(
+        lambda: sampler.sample_segments(
+            t2v,
+            vae,
+            fx.text_conditioning(1),
+            fx.text_conditioning(2),
+            fx.reference_image(),
+            fx.moving_person(5),
+            fx.face_track(5),
+            0,
+            1,
+            1.0,
+            "euler",
+            "simple",
+            W,
+            H,
+            cache_root=str(tmp_path),
+        )
+    )
     assert "wan2.2_animate_14B_bf16.safetensors" in text and "models/diffusion_models" in text and "Fix:" in text
     assert not os.path.exists(os.path.join(tmp_path, "dreamactor_segments"))  # refused before any work
 
@@ -249,9 +344,23 @@ def test_text_to_video_checkpoint_is_refused_with_the_file_to_get(sampler, vae, 
 def test_bad_inputs_are_named(sampler, animate, vae, tmp_path):
     pos, neg, ref = fx.text_conditioning(1), fx.text_conditioning(2), fx.reference_image()
     run = lambda **kw: sampler.sample_segments(  # noqa: E731
-        animate, kw.pop("vae", vae), pos, neg, ref, kw.pop("motion", fx.moving_person(5)),
-        kw.pop("face", fx.face_track(5)), 0, 1, 1.0, "euler", "simple", kw.pop("width", W), H,
-        cache_root=str(tmp_path), **kw)
+        animate,
+        kw.pop("vae", vae),
+        pos,
+        neg,
+        ref,
+        kw.pop("motion", fx.moving_person(5)),
+        kw.pop("face", fx.face_track(5)),
+        0,
+        1,
+        1.0,
+        "euler",
+        "simple",
+        kw.pop("width", W),
+        H,
+        cache_root=str(tmp_path),
+        **kw,
+    )
     assert "input 'face'" in _error_text(lambda: run(face=fx.face_track(6)))
     assert "input 'width'" in _error_text(lambda: run(width=70))
     assert "input 'segment_length'" in _error_text(lambda: run(segment_length=8))
@@ -266,15 +375,32 @@ def test_progress_per_step_and_segment_with_latent_previews(sampler, animate, va
 
     calls = []
     saved_hook, saved_method = comfy.utils.PROGRESS_BAR_HOOK, comfy.cli_args.args.preview_method
-    comfy.utils.set_progress_bar_global_hook(lambda value, total, preview, node_id=None: calls.append(
-        (value, total, preview)))
+    comfy.utils.set_progress_bar_global_hook(
+        lambda value, total, preview, node_id=None: calls.append((value, total, preview))
+    )
     comfy.cli_args.args.preview_method = comfy.cli_args.LatentPreviewMethod.Latent2RGB
     try:
         with torch.inference_mode():
-            sampler.sample_segments(animate, vae, fx.text_conditioning(1), fx.text_conditioning(2),
-                                    fx.reference_image(), fx.moving_person(9), fx.face_track(9), 3, 2, 1.0, "euler",
-                                    "simple", W, H, segment_length=5, motion_frames=1, face_strength=0.0,
-                                    cache_root=str(tmp_path))
+            sampler.sample_segments(
+                animate,
+                vae,
+                fx.text_conditioning(1),
+                fx.text_conditioning(2),
+                fx.reference_image(),
+                fx.moving_person(9),
+                fx.face_track(9),
+                3,
+                2,
+                1.0,
+                "euler",
+                "simple",
+                W,
+                H,
+                segment_length=5,
+                motion_frames=1,
+                face_strength=0.0,
+                cache_root=str(tmp_path),
+            )
     finally:
         comfy.utils.set_progress_bar_global_hook(saved_hook)
         comfy.cli_args.args.preview_method = saved_method
@@ -289,12 +415,30 @@ def test_progress_per_step_and_segment_with_latent_previews(sampler, animate, va
 def test_cfg_on_face_only_guides_with_the_positive_prompt(sampler, animate, vae, tmp_path):
     """'face only': the negative is the positive prompt (with a blank face); without the face
     path cond == uncond, so any cfg gives the cfg-1 result. 'text and face' does not."""
+
     def frames(cfg, cfg_on):
         with torch.inference_mode():
             handle, _ = sampler.sample_segments(
-                animate, vae, fx.text_conditioning(1), fx.text_conditioning(2), fx.reference_image(),
-                fx.moving_person(5), fx.face_track(5), 3, 2, cfg, "euler", "simple", W, H, segment_length=5,
-                motion_frames=1, face_strength=0.0, cfg_on=cfg_on, cache_root=str(tmp_path))
+                animate,
+                vae,
+                fx.text_conditioning(1),
+                fx.text_conditioning(2),
+                fx.reference_image(),
+                fx.moving_person(5),
+                fx.face_track(5),
+                3,
+                2,
+                cfg,
+                "euler",
+                "simple",
+                W,
+                H,
+                segment_length=5,
+                motion_frames=1,
+                face_strength=0.0,
+                cfg_on=cfg_on,
+                cache_root=str(tmp_path),
+            )
         return np.load(os.path.join(handle.folder, "seg_00000.latent.npy"))
 
     plain = frames(1.0, "text and face")
@@ -321,11 +465,29 @@ def test_run_key_is_the_same_in_a_new_process(sampler, animate, vae):
     script = KEY_SCRIPT.format(root=fx.ROOT, unit=here)
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=fx.ROOT)
     theirs = out.stdout.strip().splitlines()[-1]
-    mine = sampler.run_key(animate, vae, fx.text_conditioning(1), fx.text_conditioning(2), fx.clip_vision(),
-                           fx.reference_image(), fx.moving_person(5), fx.face_track(5), {"seed": 1})
+    mine = sampler.run_key(
+        animate,
+        vae,
+        fx.text_conditioning(1),
+        fx.text_conditioning(2),
+        fx.clip_vision(),
+        fx.reference_image(),
+        fx.moving_person(5),
+        fx.face_track(5),
+        {"seed": 1},
+    )
     assert mine == theirs and len(mine) == 64
-    other = sampler.run_key(animate, vae, fx.text_conditioning(1), fx.text_conditioning(3), fx.clip_vision(),
-                            fx.reference_image(), fx.moving_person(5), fx.face_track(5), {"seed": 1})
+    other = sampler.run_key(
+        animate,
+        vae,
+        fx.text_conditioning(1),
+        fx.text_conditioning(3),
+        fx.clip_vision(),
+        fx.reference_image(),
+        fx.moving_person(5),
+        fx.face_track(5),
+        {"seed": 1},
+    )
     assert other != mine  # another negative prompt is another run
 
 
@@ -355,9 +517,26 @@ def test_face_tokens_from_face_encode_give_the_frames_of_the_crops(sampler, anim
 
     def run(face, name):
         with torch.inference_mode():
-            handle, _ = sampler.sample_segments(animate, vae, pos, neg, ref, motion, face, seed, 1, 2.0, "euler",
-                                                "simple", W, H, segment_length=5, motion_frames=1, cache_name=name,
-                                                cache_root=str(tmp_path))
+            handle, _ = sampler.sample_segments(
+                animate,
+                vae,
+                pos,
+                neg,
+                ref,
+                motion,
+                face,
+                seed,
+                1,
+                2.0,
+                "euler",
+                "simple",
+                W,
+                H,
+                segment_length=5,
+                motion_frames=1,
+                cache_name=name,
+                cache_root=str(tmp_path),
+            )
         return [np.load(os.path.join(handle.folder, f"seg_{i:05d}.latent.npy")) for i in range(2)]
 
     def encoded(**controls):
@@ -365,8 +544,9 @@ def test_face_tokens_from_face_encode_give_the_frames_of_the_crops(sampler, anim
         saved = folder_paths.get_output_directory()
         folder_paths.set_output_directory(str(tmp_path))
         try:
-            lines = guidance.encode_tokens(face, animate, controls.get("intensity", 1.0), 0,
-                                           controls.get("smoothing", 0.0))
+            lines = guidance.encode_tokens(
+                face, animate, controls.get("intensity", 1.0), 0, controls.get("smoothing", 0.0)
+            )
         finally:
             folder_paths.set_output_directory(saved)
         return face, lines

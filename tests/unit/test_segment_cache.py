@@ -4,6 +4,7 @@ The sampling step is a deterministic stand-in (make_segment below) that uses the
 carried frames the way the sampler does, so a resumed run can be compared with
 an uninterrupted one frame for frame.
 """
+
 from __future__ import annotations
 
 import json
@@ -14,27 +15,38 @@ import numpy as np
 import pytest
 import torch
 
-from models.errors import DreamActorError
-from models.sampling import fill_face_motion, output_size
-from models.segment_cache import (SegmentCache, SegmentsHandle, content_key, load_manifest, module_fingerprint,
-                                  run_segments, save_npy, segment_seed, video_identity)
-from models.segments import plan_segments
-from models.video import ArrayVideo
+from models.core.errors import DreamActorError
+from models.dit.sampling import fill_face_motion, output_size
+from models.dit.segment_cache import (
+    SegmentCache,
+    SegmentsHandle,
+    content_key,
+    load_manifest,
+    module_fingerprint,
+    run_segments,
+    save_npy,
+    segment_seed,
+    video_identity,
+)
+from models.dit.segments import plan_segments
+from models.io.video import ArrayVideo
 
 H, W = 8, 12
 
 
 def fake_segment(log):
     """A stand-in sampler: frames from the seed and the carried frames (so carrying matters)."""
+
     def make(seg, carry, seed):
         log.append((seg.index, None if carry is None else carry.copy(), seed))
         rng = np.random.default_rng(seed % (2**32))
         frames = rng.uniform(0, 1, (seg.length, H, W, 3)).astype(np.float32)
         if carry is not None:
-            frames[:seg.known] = carry * 0.9 + 0.05  # the known frames come back slightly changed
-            frames[seg.known:] = 0.5 * frames[seg.known:] + 0.5 * carry.mean(0)
+            frames[: seg.known] = carry * 0.9 + 0.05  # the known frames come back slightly changed
+            frames[seg.known :] = 0.5 * frames[seg.known :] + 0.5 * carry.mean(0)
         latent = rng.normal(size=(1, 16, (seg.length - 1) // 4 + 1, 2, 3)).astype(np.float32)
         return latent, frames
+
     return make
 
 
@@ -83,7 +95,7 @@ def test_carried_frames_are_the_windows_last_frames_in_float(tmp_path):
     seg0 = plan[0]
     rng = np.random.default_rng(cache.seed(0) % (2**32))
     first = rng.uniform(0, 1, (seg0.length, H, W, 3)).astype(np.float32)
-    np.testing.assert_array_equal(log[1][1], first[seg0.known + seg0.new - 5:seg0.known + seg0.new])
+    np.testing.assert_array_equal(log[1][1], first[seg0.known + seg0.new - 5 : seg0.known + seg0.new])
     assert log[1][1].dtype == np.float32  # not the uint8 frames: the next segment sees exact values
     frames = cache.frames(1)
     assert frames.dtype == np.uint8 and frames.shape == (plan[1].known + plan[1].new, H, W, 3)

@@ -1,12 +1,13 @@
 """Segment planning: exact coverage of the driving range, valid Wan lengths."""
+
 from __future__ import annotations
 
 import itertools
 
 import pytest
 
-from models.errors import DreamActorError
-from models.segments import (Segment, is_wan_length, latent_frames, plan_segments, wan_length_at_least)
+from models.core.errors import DreamActorError
+from models.dit.segments import Segment, is_wan_length, latent_frames, plan_segments, wan_length_at_least
 
 LENGTHS = [1, 5, 9, 13, 17, 33, 77, 81]
 MOTIONS = [0, 1, 5, 9]
@@ -92,10 +93,17 @@ def test_no_motion_frames_gives_independent_windows():
     assert [(s.start, s.known, s.new, s.pad) for s in segs] == [(0, 0, 9, 0), (9, 0, 9, 0), (18, 0, 2, 3)]
 
 
-@pytest.mark.parametrize("n,length,m,field", [
-    (0, 77, 5, "frame range"), (10, 76, 5, "segment_length"), (10, 0, 0, "segment_length"),
-    (10, 77, 4, "motion_frames"), (10, 9, 9, "motion_frames"), (10, 5, 13, "motion_frames"),
-])
+@pytest.mark.parametrize(
+    "n,length,m,field",
+    [
+        (0, 77, 5, "frame range"),
+        (10, 76, 5, "segment_length"),
+        (10, 0, 0, "segment_length"),
+        (10, 77, 4, "motion_frames"),
+        (10, 9, 9, "motion_frames"),
+        (10, 5, 13, "motion_frames"),
+    ],
+)
 def test_invalid_plans_raise_clear_errors(n, length, m, field):
     with pytest.raises(DreamActorError) as err:
         plan_segments(n, length, m)

@@ -1,11 +1,12 @@
 """One-Euro smoothing and gap filling on synthetic signals (fast, no media)."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from models.gaps import fill_gaps, fillable_gaps
-from models.smoothing import OneEuroParams, one_euro, runs
+from models.core.gaps import fill_gaps, fillable_gaps
+from models.core.smoothing import OneEuroParams, one_euro, runs
 
 FPS = 30.0
 
@@ -14,8 +15,10 @@ def lag_frames(reference: np.ndarray, signal: np.ndarray, max_lag: float = 4.0) 
     """How many frames ``signal`` trails ``reference`` (T,) (negative: leads), 0.1 frame steps."""
     t = np.arange(len(reference), dtype=float)
     edge = int(np.ceil(max_lag))
-    best = min(np.arange(-max_lag, max_lag + 1e-9, 0.1),
-               key=lambda k: np.mean((reference[edge:-edge] - np.interp(t + k, t, signal)[edge:-edge]) ** 2))
+    best = min(
+        np.arange(-max_lag, max_lag + 1e-9, 0.1),
+        key=lambda k: np.mean((reference[edge:-edge] - np.interp(t + k, t, signal)[edge:-edge]) ** 2),
+    )
     return float(best)
 
 
@@ -52,8 +55,9 @@ def test_fast_motion_keeps_its_timing_and_amplitude():
 def test_higher_beta_lags_less_when_causal():
     t = np.arange(90) / FPS
     x = np.sin(2 * np.pi * 2.0 * t)
-    lags = [lag_frames(x, one_euro(x[:, None], FPS, OneEuroParams(beta=b, two_way=False))[:, 0])
-            for b in (0.1, 1.0, 10.0)]
+    lags = [
+        lag_frames(x, one_euro(x[:, None], FPS, OneEuroParams(beta=b, two_way=False))[:, 0]) for b in (0.1, 1.0, 10.0)
+    ]
     assert lags[0] > lags[1] > lags[2] >= 0
 
 

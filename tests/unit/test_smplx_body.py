@@ -1,10 +1,11 @@
-"""models.smplx_body: the SMPL-X shape fit behind Bone Retarget's ``body_model``.
+"""models.retarget.smplx_body: the SMPL-X shape fit behind Bone Retarget's ``body_model``.
 
 The model file is generated in the real SMPL-X format (tests/unit/smplx_fixtures.py)
 and read by the real smplx package. References: the real astronaut photo through the
 real extractor (a half-body portrait: its legs are hidden), and bodies posed by the
 smplx package itself from known shape coefficients.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -19,12 +20,12 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import smplx_fixtures as fx  # noqa: E402
 from motion_fixtures import person_motion  # noqa: E402
 
-from models.errors import DreamActorError  # noqa: E402
-from models.motion import Motion, project  # noqa: E402
-from models.retarget import BODY_MODEL_NOTE, bone_lengths, measured_bone_lengths, retarget_details  # noqa: E402
-from models.skeleton import BODY  # noqa: E402
-from models.smplx_body import (CONVENTION_BONES, JOINT_NAMES, SmplxBody, load_shape_space,  # noqa: E402
-                               measure_segments)
+from models.core.errors import DreamActorError  # noqa: E402
+from models.core.motion import Motion, project  # noqa: E402
+from models.core.skeleton import BODY  # noqa: E402
+from models.retarget.lengths import BODY_MODEL_NOTE, bone_lengths, measured_bone_lengths  # noqa: E402
+from models.retarget.smplx_body import CONVENTION_BONES, JOINT_NAMES, SmplxBody, load_shape_space, measure_segments  # noqa: E402
+from models.retarget.transfer import retarget_details  # noqa: E402
 
 IDX = BODY.index
 LEG_BONES = ("left_knee", "right_knee", "left_ankle", "right_ankle", "left_foot", "right_foot")
@@ -42,13 +43,14 @@ def smplx_file(tmp_path_factory):
 @pytest.fixture(scope="module")
 def astronaut(media):
     """astronaut.png (a half-body portrait) through the real extractor."""
-    extract = pytest.importorskip("models.extract")
+    extract = pytest.importorskip("models.extract.driver")
     cv2 = pytest.importorskip("cv2")
     return extract.extract_image(cv2.cvtColor(cv2.imread(media("astronaut.png")), cv2.COLOR_BGR2RGB))
 
 
 def _smplx_model(path):
     import smplx
+
     with contextlib.redirect_stdout(io.StringIO()):  # its notice about 10-beta files
         return smplx.SMPLX(path, ext=os.path.splitext(path)[1][1:], num_betas=10)
 
@@ -57,10 +59,18 @@ def _posed_reference(path, betas, hide=HIDDEN_LEGS) -> Motion:
     """Two frames of the generated body, shaped by ``betas`` and posed by the smplx package
     (arms lowered, then raised a little), 3 m in front of the camera; ``hide`` unseen."""
     import torch
+
     model = _smplx_model(path)
     m = Motion.empty(2, (512, 512), 30.0)
-    extra = {"nose": 55, "right_eye": 56, "left_eye": 57, "right_ear": 58, "left_ear": 59,
-             "left_heel": 62, "right_heel": 65}  # smplx's vertex joints after the 55
+    extra = {
+        "nose": 55,
+        "right_eye": 56,
+        "left_eye": 57,
+        "right_ear": 58,
+        "left_ear": 59,
+        "left_heel": 62,
+        "right_heel": 65,
+    }  # smplx's vertex joints after the 55
     for t, angle in enumerate((1.2, 0.8)):
         pose = torch.zeros(1, 63)
         pose[0, 3 * 15 + 2], pose[0, 3 * 16 + 2] = -angle, angle  # shoulders about z
@@ -80,7 +90,7 @@ def _posed_reference(path, betas, hide=HIDDEN_LEGS) -> Motion:
 def _file_bone_lengths(path, betas) -> np.ndarray:
     """(22,) shaped rest-pose bone lengths straight from the file's arrays (no smplx, no models/)."""
     with np.load(path) as z:
-        v = z["v_template"] + z["shapedirs"][:, :, :len(betas)] @ np.asarray(betas, np.float64)
+        v = z["v_template"] + z["shapedirs"][:, :, : len(betas)] @ np.asarray(betas, np.float64)
         J = z["J_regressor"][:22] @ v
     par = fx.PARENTS[:22]
     out = np.linalg.norm(J - J[np.maximum(par, 0)], axis=-1)
@@ -97,6 +107,7 @@ def test_the_real_package_reads_the_generated_file(smplx_file, tmp_path):
     np.testing.assert_allclose(space.bone_lengths(betas), fx.rest_bone_lengths(betas)[:22], atol=1e-6)
     # the package's own forward pass at the rest pose puts the joints where the shape space does
     import torch
+
     with torch.no_grad():
         out = _smplx_model(smplx_file)(betas=torch.tensor(betas[None], dtype=torch.float32))
     np.testing.assert_allclose(out.joints[0, :22].numpy(), space.joints(betas), atol=1e-5)
@@ -112,10 +123,11 @@ def _corrupt(path: str, kind: str) -> str:
     elif kind == "truncated":
         fx.write_npz(path)
         data = open(path, "rb").read()
-        open(path, "wb").write(data[:len(data) // 3])
+        open(path, "wb").write(data[: len(data) // 3])
     elif kind == "smplh":  # an SMPL+H file: no face landmarks
-        fx.write_npz(path, drop=("lmk_faces_idx", "lmk_bary_coords", "dynamic_lmk_faces_idx",
-                                 "dynamic_lmk_bary_coords"))
+        fx.write_npz(
+            path, drop=("lmk_faces_idx", "lmk_bary_coords", "dynamic_lmk_faces_idx", "dynamic_lmk_bary_coords")
+        )
     elif kind == "centimetres":
         arrays = fx.model_arrays()
         arrays["v_template"] = arrays["v_template"] * 100
@@ -123,14 +135,17 @@ def _corrupt(path: str, kind: str) -> str:
     return path
 
 
-@pytest.mark.parametrize("kind, name, words", [
-    ("text", "SMPLX_NEUTRAL.npz", ["not a readable SMPL-X model file"]),
-    ("truncated", "SMPLX_MALE.npz", ["not a readable SMPL-X model file"]),
-    ("smplh", "SMPLH_MALE.npz", ["has no 'lmk_faces_idx'", "SMPL+H"]),
-    ("centimetres", "SMPLX_CM.npz", ["not a human body in metres"]),
-    ("missing", "SMPLX_GONE.npz", ["is not there"]),
-    ("text", "SMPLX_NEUTRAL.npy", ["not an SMPL-X model file (.npz or .pkl)"]),
-])
+@pytest.mark.parametrize(
+    "kind, name, words",
+    [
+        ("text", "SMPLX_NEUTRAL.npz", ["not a readable SMPL-X model file"]),
+        ("truncated", "SMPLX_MALE.npz", ["not a readable SMPL-X model file"]),
+        ("smplh", "SMPLH_MALE.npz", ["has no 'lmk_faces_idx'", "SMPL+H"]),
+        ("centimetres", "SMPLX_CM.npz", ["not a human body in metres"]),
+        ("missing", "SMPLX_GONE.npz", ["is not there"]),
+        ("text", "SMPLX_NEUTRAL.npy", ["not an SMPL-X model file (.npz or .pkl)"]),
+    ],
+)
 def test_broken_files_are_clear_errors(tmp_path, kind, name, words):
     path = str(tmp_path / name)
     if kind != "missing":
@@ -145,8 +160,11 @@ def test_broken_files_are_clear_errors(tmp_path, kind, name, words):
 
 
 # --------------------------------------------------------------------------- fitting
-@pytest.mark.parametrize("betas", [[0.0, -0.8, 0.7, 0.5, 0.3, 0, 0, 0, 0, 0],
-                                   [1.5, 0.9, -0.6, 1.0, -1.0, 0, 0, 0, 0, 0]], ids=["short legs", "long legs"])
+@pytest.mark.parametrize(
+    "betas",
+    [[0.0, -0.8, 0.7, 0.5, 0.3, 0, 0, 0, 0, 0], [1.5, 0.9, -0.6, 1.0, -1.0, 0, 0, 0, 0, 0]],
+    ids=["short legs", "long legs"],
+)
 def test_known_betas_give_back_the_hidden_legs(smplx_file, betas):
     """A body the smplx package posed from known betas, legs hidden: the fit returns its
     true leg lengths (to well under 1 %), where the anthropometric prior misses by several %."""

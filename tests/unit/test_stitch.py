@@ -3,10 +3,11 @@
 The ground truth is a clip whose colour statistics do not change (a smooth colour
 field with a bright square moving across it: the square's position tells the
 frame). The segments are written to a real segment cache the way the sampler
-writes them (models.segment_cache), each window frame with the colour drift of
+writes them (models.dit.segment_cache), each window frame with the colour drift of
 the segment that made it: none in the first, then a drift that grows with time
 (darker, warmer, more saturated) plus a jump at every new segment.
 """
+
 from __future__ import annotations
 
 import os
@@ -14,11 +15,18 @@ import os
 import numpy as np
 import pytest
 
-from models.errors import DreamActorError
-from models.segment_cache import SegmentCache, to_uint8
-from models.segments import plan_segments
-from models.stitch import (StitchedVideo, blend_weight, colour_maps, lab_stats, oklab_to_rgb, rgb_to_oklab,
-                           smooth_local_linear)
+from models.core.errors import DreamActorError
+from models.dit.segment_cache import SegmentCache, to_uint8
+from models.dit.segments import plan_segments
+from models.stitch.stitched_video import (
+    StitchedVideo,
+    blend_weight,
+    colour_maps,
+    lab_stats,
+    oklab_to_rgb,
+    rgb_to_oklab,
+    smooth_local_linear,
+)
 
 H, W = 48, 64
 SQUARE = 10
@@ -27,8 +35,9 @@ SQUARE = 10
 def truth_clip(n: int) -> np.ndarray:
     """(n, H, W, 3) float32 in [0, 1]: a fixed colour field + a square moving 2 px per frame."""
     y, x = np.mgrid[0:H, 0:W] / np.array([H, W], np.float32)[:, None, None]
-    field = np.stack([0.45 + 0.25 * np.sin(5 * x + 1), 0.5 + 0.2 * np.cos(4 * y + 2 * x), 0.4 + 0.2 * np.sin(3 * y)],
-                     -1).astype(np.float32)
+    field = np.stack(
+        [0.45 + 0.25 * np.sin(5 * x + 1), 0.5 + 0.2 * np.cos(4 * y + 2 * x), 0.4 + 0.2 * np.sin(3 * y)], -1
+    ).astype(np.float32)
     rng = np.random.default_rng(0)
     field += rng.normal(0, 0.02, field.shape).astype(np.float32)  # texture
     clip = np.repeat(field[None], n, 0)
@@ -36,7 +45,7 @@ def truth_clip(n: int) -> np.ndarray:
     for t in range(n):
         x0 = 2 + (2 * t) % span
         y0 = 8 + (t // (span // 2)) % 3 * 10
-        clip[t, y0:y0 + SQUARE, x0:x0 + SQUARE] = (0.95, 0.9, 0.85)
+        clip[t, y0 : y0 + SQUARE, x0 : x0 + SQUARE] = (0.95, 0.9, 0.85)
     return np.clip(clip, 0, 1)
 
 
@@ -56,15 +65,18 @@ def drift(frame: np.ndarray, segment: int, t: int, first_drifting: int) -> np.nd
 def write_cache(root, n=80, length=17, motion_frames=5, drifting=True):
     plan = plan_segments(n, length, motion_frames)
     truth = truth_clip(n)
-    info = {"frames": n, "width": W, "height": H, "fps": 25.0, "segment_length": length,
-            "motion_frames": motion_frames}
+    info = {"frames": n, "width": W, "height": H, "fps": 25.0, "segment_length": length, "motion_frames": motion_frames}
     cache = SegmentCache(str(root), "synthetic", "0" * 64, plan, info, seed=0)
     first_drifting = plan[1].start if len(plan) > 1 else n
     for s in plan:
         idx = s.driving_indices()[: s.known + s.new]
         window = np.stack([drift(truth[t], s.index, t, first_drifting) if drifting else truth[t] for t in idx])
-        cache.save_segment(s.index, np.zeros((1, 16, 1, 2, 2), np.float32), to_uint8(window),
-                           window[-motion_frames:] if motion_frames else window[:0])
+        cache.save_segment(
+            s.index,
+            np.zeros((1, 16, 1, 2, 2), np.float32),
+            to_uint8(window),
+            window[-motion_frames:] if motion_frames else window[:0],
+        )
     cache.save_reference(to_uint8(truth[0]))
     return cache, plan, truth
 
@@ -90,8 +102,10 @@ def test_colour_drift_is_removed_without_darkening(drifting):
     target = mean_lab(truth)
     before = np.linalg.norm(mean_lab(raw) - target, axis=1)
     after = np.linalg.norm(mean_lab(fixed) - target, axis=1)
-    print(f"mean Oklab error: before {before.mean():.4f}, after {after.mean():.4f} "
-          f"({before.mean() / after.mean():.1f}x); worst frame before {before.max():.4f}, after {after.max():.4f}")
+    print(
+        f"mean Oklab error: before {before.mean():.4f}, after {after.mean():.4f} "
+        f"({before.mean() / after.mean():.1f}x); worst frame before {before.max():.4f}, after {after.max():.4f}"
+    )
     assert before.mean() > 0.05  # the drift is real: a visible change
     assert after.mean() * 5 <= before.mean()
     # no darkening: the lightness is back at the truth's, the drift had taken it down
@@ -102,7 +116,7 @@ def test_colour_drift_is_removed_without_darkening(drifting):
     err_light = mean_lab(fixed)[:, 0] - target[:, 0]
     assert np.abs(np.diff(err_light)).max() < 0.006
     # the first segment (the anchor) is left as it was, up to where the next one blends in
-    assert np.abs(fixed[:plan[1].start] - raw[:plan[1].start]).max() <= 1 / 255
+    assert np.abs(fixed[: plan[1].start] - raw[: plan[1].start]).max() <= 1 / 255
 
 
 def test_every_frame_once_in_order(drifting):
@@ -122,15 +136,15 @@ def test_seams_cross_fade_over_the_carried_frames(drifting):
     cut = frames_of(StitchedVideo(cache.folder, blend=False, anchor="off"))
     blended = frames_of(StitchedVideo(cache.folder, blend=True, anchor="off"))
     s1 = plan[1]  # starts at frame 12: its first 5 frames re-make frames 12..16 of segment 0
-    a = cache.frames(0)[s1.start:s1.start + s1.known].astype(np.float32) / 255
-    b = cache.frames(1)[:s1.known].astype(np.float32) / 255
+    a = cache.frames(0)[s1.start : s1.start + s1.known].astype(np.float32) / 255
+    b = cache.frames(1)[: s1.known].astype(np.float32) / 255
     for j in range(s1.known):
         w = blend_weight(j, s1.known)
         expected = np.floor(((1 - w) * a[j] + w * b[j]) * 255 + 0.5) / 255
         assert np.abs(blended[s1.start + j] - expected).max() <= 1.01 / 255, j
         assert np.array_equal(cut[s1.start + j], a[j])  # without blending: the first version
     # outside the overlaps nothing is blended
-    assert np.array_equal(cut[s1.new_start:plan[2].start], blended[s1.new_start:plan[2].start])
+    assert np.array_equal(cut[s1.new_start : plan[2].start], blended[s1.new_start : plan[2].start])
     weights = [blend_weight(j, 5) for j in range(5)]
     assert weights == sorted(weights) and 0 < weights[0] and weights[-1] < 1
 
@@ -155,7 +169,8 @@ def test_clean_segments_are_left_alone(tmp_path):
 def test_unfinished_or_missing_segments_are_clear_errors(tmp_path):
     cache, plan, _ = write_cache(tmp_path, n=30, length=9, motion_frames=1, drifting=False)
     cache.manifest["done"] = [0, 1]
-    from models.segment_cache import save_json
+    from models.dit.segment_cache import save_json
+
     save_json(os.path.join(cache.folder, "manifest.json"), cache.manifest)
     with pytest.raises(DreamActorError) as e:
         StitchedVideo(cache.folder)

@@ -1,4 +1,5 @@
-"""models.video / models.video_writer on the real sample clips (no ComfyUI)."""
+"""models.io.video / models.io.video_writer on the real sample clips (no ComfyUI)."""
+
 from __future__ import annotations
 
 import os
@@ -7,14 +8,18 @@ import av
 import numpy as np
 import pytest
 
-from models.errors import DreamActorError
-from models.video import ArrayVideo, FileVideo, decode_audio, probe_file, select_frames
-from models.video_writer import write_mp4
+from models.core.errors import DreamActorError
+from models.io.video import ArrayVideo, FileVideo, decode_audio, probe_file, select_frames
+from models.io.video_writer import write_mp4
 
 
 def test_probe_counts_frames_of_every_sample(media):
-    expect = {"demo.mp4": (1768, 994, 230), "WolfgangLanger_Pexels.mp4": (640, 360, 472),
-              "single_face.mp4": (640, 360, 72), "face_noface.mov": (960, 540, 169)}
+    expect = {
+        "demo.mp4": (1768, 994, 230),
+        "WolfgangLanger_Pexels.mp4": (640, 360, 472),
+        "single_face.mp4": (640, 360, 72),
+        "face_noface.mov": (960, 540, 169),
+    }
     for name, (w, h, n) in expect.items():
         p = probe_file(media(name))
         assert (p.width, p.height, p.num_frames) == (w, h, n), name
@@ -46,11 +51,14 @@ def test_select_frames_resamples_in_time():
     assert len(idx) == 25 and fps == 25.0 and idx.max() == 9
 
 
-@pytest.mark.parametrize("args,needle", [
-    ((10, 30.0, 10, 0, 1, 0), "start_frame"),
-    ((10, 30.0, 5, 6, 1, 0), "frame_count"),
-    ((10, 30.0, 0, 4, 3, 0), "at most 4"),
-])
+@pytest.mark.parametrize(
+    "args,needle",
+    [
+        ((10, 30.0, 10, 0, 1, 0), "start_frame"),
+        ((10, 30.0, 5, 6, 1, 0), "frame_count"),
+        ((10, 30.0, 0, 4, 3, 0), "at most 4"),
+    ],
+)
 def test_select_frames_errors_name_the_input(args, needle):
     with pytest.raises(DreamActorError) as e:
         select_frames(*args)
@@ -64,12 +72,13 @@ def test_audio_is_cut_to_the_range(media):
     assert abs(a.duration - (v.info.seconds(60) - v.info.seconds(12))) < 0.01
     whole = decode_audio(media("single_face.mp4"), 0.0, 1e9)
     begin = int(round(v.info.seconds(12) * 44100))
-    np.testing.assert_array_equal(a.waveform[:, :1000], whole.waveform[:, begin:begin + 1000])
+    np.testing.assert_array_equal(a.waveform[:, :1000], whole.waveform[:, begin : begin + 1000])
     assert np.abs(a.waveform).max() > 0.005  # real sound, not silence
 
 
 def test_file_video_is_picklable_and_lazy(media):
     import pickle
+
     v = FileVideo(media("demo.mp4"), count=20)
     v.window(0, 2)
     w = pickle.loads(pickle.dumps(v))
@@ -105,10 +114,13 @@ def test_array_video_float_and_uint8():
         ArrayVideo(np.zeros((8, 6, 3)), 12.0)
 
 
-@pytest.mark.parametrize("maker,needle", [
-    (lambda p: None, "does not exist"),
-    (lambda p: open(p, "wb").write(b"garbage" * 50), "cannot be read"),
-])
+@pytest.mark.parametrize(
+    "maker,needle",
+    [
+        (lambda p: None, "does not exist"),
+        (lambda p: open(p, "wb").write(b"garbage" * 50), "cannot be read"),
+    ],
+)
 def test_probe_errors(tmp_path, maker, needle):
     p = str(tmp_path / "x.mp4")
     maker(p)
@@ -135,8 +147,8 @@ def test_audio_that_starts_late_stays_in_sync(media):
     assert abs(whole.duration - probe_file(path).seconds(169)) < 0.01  # as long as the video
     lead = int(2.43 * rate)
     assert np.abs(whole.waveform[:, : lead - rate // 100]).max() == 0.0
-    assert np.abs(whole.waveform[:, lead + rate // 10: lead + rate]).max() > 0.05
+    assert np.abs(whole.waveform[:, lead + rate // 10 : lead + rate]).max() > 0.05
     cut = decode_audio(path, 3.0, 4.5)
     begin = 3 * rate
-    np.testing.assert_array_equal(cut.waveform, whole.waveform[:, begin:begin + cut.waveform.shape[1]])
+    np.testing.assert_array_equal(cut.waveform, whole.waveform[:, begin : begin + cut.waveform.shape[1]])
     assert abs(cut.duration - 1.5) < 1e-3

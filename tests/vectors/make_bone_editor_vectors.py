@@ -2,7 +2,7 @@
 
 The bone editor redraws every edit in the browser (``predictFrame`` in
 web/js/bone_editor_model.js) from the preview the node published
-(models/retarget_preview.py). This file holds previews of real retargets
+(models/retarget/preview.py). This file holds previews of real retargets
 (``retarget_details`` on a synthetic walk with one frame missing, onto a full-body
 and a portrait reference) and, for other edits and framings, what the server then
 outputs. tests/js/bone_editor_model.test.mjs checks the JS prediction against it:
@@ -11,6 +11,7 @@ tests/unit/test_retarget_preview.py recomputes it, so a stale file fails.
 
     .venv/bin/python tests/vectors/make_bone_editor_vectors.py
 """
+
 from __future__ import annotations
 
 import json
@@ -24,18 +25,30 @@ for p in (ROOT, os.path.join(ROOT, "tests", "unit")):
     if p not in sys.path:
         sys.path.insert(0, p)
 
-from models.bone_edits import parse_bone_edits  # noqa: E402
-from models.motion import Motion, project  # noqa: E402
-from models.retarget import forward_kinematics, retarget_details, unit_directions  # noqa: E402
-from models.retarget_preview import build_preview, frames_payload  # noqa: E402
-from models.skeleton import BODY  # noqa: E402
 from motion_fixtures import standing_joints  # noqa: E402
+
+from models.core.motion import Motion, project  # noqa: E402
+from models.core.skeleton import BODY  # noqa: E402
+from models.retarget.bone_edits import parse_bone_edits  # noqa: E402
+from models.retarget.kinematics import forward_kinematics, unit_directions  # noqa: E402
+from models.retarget.preview import build_preview, frames_payload  # noqa: E402
+from models.retarget.transfer import retarget_details  # noqa: E402
 
 PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bone_editor_vectors.json")
 PAR = list(BODY.parents)
 IX = BODY.index
-LEG_BONES = ("left_knee", "right_knee", "left_ankle", "right_ankle", "left_foot", "right_foot",
-             "left_heel", "right_heel", "left_hip", "right_hip")
+LEG_BONES = (
+    "left_knee",
+    "right_knee",
+    "left_ankle",
+    "right_ankle",
+    "left_foot",
+    "right_foot",
+    "left_heel",
+    "right_heel",
+    "left_hip",
+    "right_hip",
+)
 
 
 def _rot_x(a: float) -> np.ndarray:
@@ -95,9 +108,18 @@ def reference(portrait: bool) -> Motion:
     base = standing_joints("a", pelvis=(0.05, 0.1, 2.2 if portrait else 3.2))
     dirs, _ = unit_directions(base, PAR)
     L = _lengths(base)
-    for name, k in (("left_knee", 1.12), ("right_knee", 1.12), ("left_ankle", 1.08), ("right_ankle", 1.08),
-                    ("left_elbow", 0.9), ("right_elbow", 0.9), ("left_wrist", 0.85), ("right_wrist", 0.85),
-                    ("neck", 1.1), ("head", 1.2)):
+    for name, k in (
+        ("left_knee", 1.12),
+        ("right_knee", 1.12),
+        ("left_ankle", 1.08),
+        ("right_ankle", 1.08),
+        ("left_elbow", 0.9),
+        ("right_elbow", 0.9),
+        ("left_wrist", 0.85),
+        ("right_wrist", 0.85),
+        ("neck", 1.1),
+        ("head", 1.2),
+    ):
         L[IX[name]] *= k
     joints = forward_kinematics(base[0], dirs, L, PAR)[None]
     conf = None
@@ -119,26 +141,38 @@ CASE_FRAMES = [0, 1, 4, 8, 12, 16, 17, 18, 22, 26, 29]
 """Frames whose output each case records (17 has nobody)."""
 
 PREVIEWS = [
-    {"name": "full body, default edits", "portrait": False, "edits": {}, "framing": "match reference",
-     "manual": [1.0, 0.0, 0.0], "cases": [
-         ({}, "match reference", [1.0, 0.0, 0.0], True),
-         ({"scales": {"left_wrist": 1.5}}, "match reference", [1.0, 0.0, 0.0], True),
-         ({"scales": {"left_elbow": 0.7, "neck": 1.3}, "link_lr": False}, "match reference", [1.0, 0.0, 0.0], True),
-         ({"scales": {"head": 1.4, "nose": 0.8, "spine2": 1.2}}, "match reference", [1.0, 0.0, 0.0], True),
-         ({}, "keep driver", [1.0, 0.0, 0.0], True),
-         ({"scales": {"right_wrist": 2.0}}, "manual", [1.3, 0.1, -0.05], True),
-         ({"scales": {"left_knee": 1.3}}, "match reference", [1.0, 0.0, 0.0], False),
-         ({"preset": "chibi"}, "match reference", [1.0, 0.0, 0.0], False),
-         ({"preset": "heroic"}, "keep driver", [1.0, 0.0, 0.0], False),
-         ({"preset": "keep driver"}, "match reference", [1.0, 0.0, 0.0], False),
-     ]},
-    {"name": "portrait, heroic, manual framing", "portrait": True, "edits": {"preset": "heroic"}, "framing": "manual",
-     "manual": [0.8, 0.0, 0.1], "cases": [
-         ({"preset": "heroic"}, "manual", [0.8, 0.0, 0.1], True),
-         ({"preset": "heroic", "scales": {"left_wrist": 0.6, "head": 1.5}}, "manual", [0.8, 0.0, 0.1], True),
-         ({"preset": "heroic", "scales": {"right_shoulder": 1.4}}, "match reference", [1.0, 0.0, 0.0], True),
-         ({}, "match reference", [1.0, 0.0, 0.0], False),
-     ]},
+    {
+        "name": "full body, default edits",
+        "portrait": False,
+        "edits": {},
+        "framing": "match reference",
+        "manual": [1.0, 0.0, 0.0],
+        "cases": [
+            ({}, "match reference", [1.0, 0.0, 0.0], True),
+            ({"scales": {"left_wrist": 1.5}}, "match reference", [1.0, 0.0, 0.0], True),
+            ({"scales": {"left_elbow": 0.7, "neck": 1.3}, "link_lr": False}, "match reference", [1.0, 0.0, 0.0], True),
+            ({"scales": {"head": 1.4, "nose": 0.8, "spine2": 1.2}}, "match reference", [1.0, 0.0, 0.0], True),
+            ({}, "keep driver", [1.0, 0.0, 0.0], True),
+            ({"scales": {"right_wrist": 2.0}}, "manual", [1.3, 0.1, -0.05], True),
+            ({"scales": {"left_knee": 1.3}}, "match reference", [1.0, 0.0, 0.0], False),
+            ({"preset": "chibi"}, "match reference", [1.0, 0.0, 0.0], False),
+            ({"preset": "heroic"}, "keep driver", [1.0, 0.0, 0.0], False),
+            ({"preset": "keep driver"}, "match reference", [1.0, 0.0, 0.0], False),
+        ],
+    },
+    {
+        "name": "portrait, heroic, manual framing",
+        "portrait": True,
+        "edits": {"preset": "heroic"},
+        "framing": "manual",
+        "manual": [0.8, 0.0, 0.1],
+        "cases": [
+            ({"preset": "heroic"}, "manual", [0.8, 0.0, 0.1], True),
+            ({"preset": "heroic", "scales": {"left_wrist": 0.6, "head": 1.5}}, "manual", [0.8, 0.0, 0.1], True),
+            ({"preset": "heroic", "scales": {"right_shoulder": 1.4}}, "match reference", [1.0, 0.0, 0.0], True),
+            ({}, "match reference", [1.0, 0.0, 0.0], False),
+        ],
+    },
 ]
 
 
@@ -162,17 +196,26 @@ def build() -> dict:
         cases = []
         for case_edits, framing, manual, exact in spec["cases"]:
             if exact == _changes_legs(case_edits, spec["edits"]):
-                raise AssertionError(f"case {case_edits}: exact={exact} but it changes the legs="
-                                     f"{_changes_legs(case_edits, spec['edits'])}")
+                raise AssertionError(
+                    f"case {case_edits}: exact={exact} but it changes the legs="
+                    f"{_changes_legs(case_edits, spec['edits'])}"
+                )
             out = retarget_details(drv, ref, case_edits, framing, tuple(manual)).motion
             head = project(out.head_center.astype(np.float64), out.camera)
             head_r = out.camera[0, 0] * out.head_radius / np.maximum(out.head_center[:, 2], 1e-6)
             ts = CASE_FRAMES
-            cases.append({"edits": case_edits, "frames": list(ts), "framing": {"mode": framing, "scale": manual[0], "dx": manual[1],
-                                                           "dy": manual[2]},
-                          "exact": exact, "valid": out.valid[ts].tolist(),
-                          "joints2d": np.round(out.joints2d[ts].astype(np.float64), 4).tolist(),
-                          "head2d": np.round(head[ts], 4).tolist(), "head_radius2d": np.round(head_r[ts], 4).tolist()})
+            cases.append(
+                {
+                    "edits": case_edits,
+                    "frames": list(ts),
+                    "framing": {"mode": framing, "scale": manual[0], "dx": manual[1], "dy": manual[2]},
+                    "exact": exact,
+                    "valid": out.valid[ts].tolist(),
+                    "joints2d": np.round(out.joints2d[ts].astype(np.float64), 4).tolist(),
+                    "head2d": np.round(head[ts], 4).tolist(),
+                    "head_radius2d": np.round(head_r[ts], 4).tolist(),
+                }
+            )
         previews.append({"name": spec["name"], "preview": payload, "cases": cases})
     return {"about": "written by tests/vectors/make_bone_editor_vectors.py; see its docstring", "previews": previews}
 

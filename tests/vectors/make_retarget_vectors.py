@@ -7,6 +7,7 @@ read this file; the Python test also recomputes it, so a stale file fails.
 
     .venv/bin/python tests/vectors/make_retarget_vectors.py
 """
+
 from __future__ import annotations
 
 import json
@@ -19,11 +20,11 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
-from models.bone_edits import PRESETS, SCALE_RANGE, parse_bone_edits  # noqa: E402
-from models.errors import DreamActorError  # noqa: E402
-from models.motion import default_camera, project  # noqa: E402
-from models.retarget import drag_along_bone, retarget_pose  # noqa: E402
-from models.skeleton import BODY  # noqa: E402
+from models.core.errors import DreamActorError  # noqa: E402
+from models.core.motion import default_camera, project  # noqa: E402
+from models.core.skeleton import BODY  # noqa: E402
+from models.retarget.bone_edits import PRESETS, SCALE_RANGE, parse_bone_edits  # noqa: E402
+from models.retarget.kinematics import drag_along_bone, retarget_pose  # noqa: E402
 
 PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "retarget_vectors.json")
 
@@ -61,18 +62,35 @@ ERROR_CASES = [  # spec -> words every implementation's message must contain
 def _standing() -> np.ndarray:
     """(J, 3) a plausible standing pose facing the camera, 3 m away."""
     offsets = {
-        "pelvis": (0, 0, 0), "left_hip": (0.09, 0.05, 0), "right_hip": (-0.09, 0.05, 0),
-        "spine1": (0, -0.1, 0), "spine2": (0, -0.22, 0), "spine3": (0, -0.35, 0),
-        "left_knee": (0.1, 0.47, -0.02), "right_knee": (-0.1, 0.47, -0.02),
-        "left_ankle": (0.1, 0.88, 0.02), "right_ankle": (-0.1, 0.88, 0.02),
-        "left_foot": (0.11, 0.93, -0.12), "right_foot": (-0.11, 0.93, -0.12),
-        "left_heel": (0.1, 0.94, 0.05), "right_heel": (-0.1, 0.94, 0.05),
-        "neck": (0, -0.5, 0), "left_collar": (0.07, -0.45, 0), "right_collar": (-0.07, -0.45, 0),
-        "head": (0, -0.62, 0), "left_shoulder": (0.18, -0.46, 0), "right_shoulder": (-0.18, -0.46, 0),
-        "left_elbow": (0.3, -0.24, 0), "right_elbow": (-0.3, -0.24, 0),
-        "left_wrist": (0.42, -0.03, -0.05), "right_wrist": (-0.42, -0.03, -0.05),
-        "nose": (0, -0.63, -0.1), "left_eye": (0.035, -0.67, -0.08), "right_eye": (-0.035, -0.67, -0.08),
-        "left_ear": (0.08, -0.65, 0), "right_ear": (-0.08, -0.65, 0),
+        "pelvis": (0, 0, 0),
+        "left_hip": (0.09, 0.05, 0),
+        "right_hip": (-0.09, 0.05, 0),
+        "spine1": (0, -0.1, 0),
+        "spine2": (0, -0.22, 0),
+        "spine3": (0, -0.35, 0),
+        "left_knee": (0.1, 0.47, -0.02),
+        "right_knee": (-0.1, 0.47, -0.02),
+        "left_ankle": (0.1, 0.88, 0.02),
+        "right_ankle": (-0.1, 0.88, 0.02),
+        "left_foot": (0.11, 0.93, -0.12),
+        "right_foot": (-0.11, 0.93, -0.12),
+        "left_heel": (0.1, 0.94, 0.05),
+        "right_heel": (-0.1, 0.94, 0.05),
+        "neck": (0, -0.5, 0),
+        "left_collar": (0.07, -0.45, 0),
+        "right_collar": (-0.07, -0.45, 0),
+        "head": (0, -0.62, 0),
+        "left_shoulder": (0.18, -0.46, 0),
+        "right_shoulder": (-0.18, -0.46, 0),
+        "left_elbow": (0.3, -0.24, 0),
+        "right_elbow": (-0.3, -0.24, 0),
+        "left_wrist": (0.42, -0.03, -0.05),
+        "right_wrist": (-0.42, -0.03, -0.05),
+        "nose": (0, -0.63, -0.1),
+        "left_eye": (0.035, -0.67, -0.08),
+        "right_eye": (-0.035, -0.67, -0.08),
+        "left_ear": (0.08, -0.65, 0),
+        "right_ear": (-0.08, -0.65, 0),
     }
     return np.array([offsets[n] for n in BODY.joint_names], np.float64) + [0.0, 0.05, 3.0]
 
@@ -114,8 +132,16 @@ def build() -> dict:
             c = (i + k) % 2
             scales = parse_bone_edits(EDIT_CASES[e]).bone_scales(BODY)
             joints = retarget_pose(driver, base_lengths * scales, par, root)
-            cases.append({"pose": i, "edits": e, "camera": c, "scales": scales.tolist(),
-                          "joints": joints.tolist(), "projected": project(joints, cameras[c]).tolist()})
+            cases.append(
+                {
+                    "pose": i,
+                    "edits": e,
+                    "camera": c,
+                    "scales": scales.tolist(),
+                    "joints": joints.tolist(),
+                    "projected": project(joints, cameras[c]).tolist(),
+                }
+            )
     drags = []
     for i in range(24):
         parent = np.array([rng.uniform(-0.5, 0.5), rng.uniform(-0.5, 0.5), rng.uniform(1.5, 5.0)])
@@ -126,9 +152,16 @@ def build() -> dict:
         camera = cameras[i % 2]
         want = float(rng.uniform(0.1, 5.0))  # beyond the range sometimes: clamped
         drag = project(parent + base * want * d, camera) + rng.normal(0, 3.0, 2)
-        drags.append({"parent": parent.tolist(), "child": child.tolist(), "camera": camera.tolist(),
-                      "drag": drag.tolist(), "base_length": base,
-                      "scale": drag_along_bone(parent, child, camera, drag, base)})
+        drags.append(
+            {
+                "parent": parent.tolist(),
+                "child": child.tolist(),
+                "camera": camera.tolist(),
+                "drag": drag.tolist(),
+                "base_length": base,
+                "scale": drag_along_bone(parent, child, camera, drag, base),
+            }
+        )
     errors = []
     for spec, words in ERROR_CASES:
         try:
@@ -138,11 +171,18 @@ def build() -> dict:
         else:
             raise AssertionError(f"{spec!r} should be rejected")
     return {
-        "comment": "written by tests/vectors/make_retarget_vectors.py from models/retarget.py; do not edit",
-        "joint_names": list(BODY.joint_names), "parents": par,
-        "scale_range": list(SCALE_RANGE), "presets": PRESETS,
-        "base_lengths": base_lengths.tolist(), "cameras": [c.tolist() for c in cameras],
-        "edits": EDIT_CASES, "poses": poses, "cases": cases, "drags": drags, "errors": errors,
+        "comment": "written by tests/vectors/make_retarget_vectors.py from models/retarget/transfer.py; do not edit",
+        "joint_names": list(BODY.joint_names),
+        "parents": par,
+        "scale_range": list(SCALE_RANGE),
+        "presets": PRESETS,
+        "base_lengths": base_lengths.tolist(),
+        "cameras": [c.tolist() for c in cameras],
+        "edits": EDIT_CASES,
+        "poses": poses,
+        "cases": cases,
+        "drags": drags,
+        "errors": errors,
     }
 
 

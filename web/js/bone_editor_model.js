@@ -1,10 +1,10 @@
 // The bone editor's model: a pure ES module (no DOM), tested by `node --test tests/js/`.
 //
-// - Edit operations on the bone-edit spec (models/bone_edits.py): set / reset one bone
+// - Edit operations on the bone-edit spec (models/retarget/bone_edits.py): set / reset one bone
 //   with the left/right link, presets, linking and unlinking, a canonical JSON text
 //   (the same text Python's BoneEdits.to_json writes) and an undo history.
 // - predictFrame: the node's output for one frame under new edits and framing, from the
-//   preview the node published (models/retarget_preview.py). It keeps every bone's
+//   preview the node published (models/retarget/preview.py). It keeps every bone's
 //   direction as the server computed it, gives it the new length (retargetFrame), moves
 //   the root path as the server does for the new leg ratio and re-frames like the server. For the
 //   edits and framing the node ran with it IS the node's output; for edits above the
@@ -143,13 +143,13 @@ export const SLIDER_RANGE = [Math.log(SCALE_RANGE[0]), Math.log(SCALE_RANGE[1])]
 const matmul3 = (A, B) => A.map((row) => [0, 1, 2].map((j) => row[0] * B[0][j] + row[1] * B[1][j] + row[2] * B[2][j]));
 const similarity = (s, tx, ty) => [[s, 0, tx], [0, s, ty], [0, 0, 1]];
 
-/** models.retarget.keep_driver_framing: the driver's frame resized to cover the reference's, centred. */
+/** models.retarget.transfer.keep_driver_framing: the driver's frame resized to cover the reference's, centred. */
 export function keepDriverFraming([Wd, Hd], [Wr, Hr]) {
   const s = Math.max(Wr / Wd, Hr / Hd);
   return similarity(s, (Wr - s * Wd) / 2, (Hr - s * Hd) / 2);
 }
 
-/** models.retarget.manual_framing. */
+/** models.retarget.transfer.manual_framing. */
 export function manualFraming(driverSize, referenceSize, [m, dx, dy]) {
   const [Wr, Hr] = referenceSize;
   const cx = Wr / 2;
@@ -210,7 +210,7 @@ export function predictFrame(preview, frame, t0Frame, edits, framing, camera = n
 
 const mean = (a) => (a.length ? a.reduce((x, y) => x + y, 0) / a.length : 1);
 
-/** The 2D similarity from driver pixels to the reference picture (models.retarget framing). */
+/** The 2D similarity from driver pixels to the reference picture (models.retarget.transfer framing). */
 export function framingMatrix(preview, framing, t0Pose) {
   const mode = framing?.mode ?? preview.framing.mode;
   if (mode === "keep driver") return keepDriverFraming(preview.driver_size, preview.image_size);

@@ -1,7 +1,7 @@
 // Bone-length retargeting geometry for the browser editor: a pure ES module (no DOM).
 //
-// The JS twin of models/bone_edits.py (the edit spec, presets, link_lr) and of
-// models/retarget.py's per-frame core (retarget_pose, project, drag_along_bone).
+// The JS twin of models/retarget/bone_edits.py (the edit spec, presets, link_lr) and of
+// models/retarget/transfer.py's per-frame core (retarget_pose, project, drag_along_bone).
 // tests/vectors/retarget_vectors.json, written from the Python implementation,
 // holds both to the same joints within 1e-6 (tests/js/retarget_geometry.test.mjs).
 //
@@ -13,7 +13,7 @@ export const BONE_EDITS_VERSION = 1;
 export const SCALE_RANGE = [0.25, 4.0];
 export const ALLOWED_KEYS = ["version", "preset", "scales", "link_lr", "ui"];
 
-/** The pack's body skeleton (models/skeleton.py BODY): names and parent indices. */
+/** The pack's body skeleton (models/core/skeleton.py BODY): names and parent indices. */
 export const BODY_JOINTS = [
   "pelvis", "left_hip", "right_hip", "spine1", "left_knee", "right_knee", "spine2",
   "left_ankle", "right_ankle", "spine3", "left_foot", "right_foot", "neck",
@@ -34,7 +34,7 @@ function both(scale, ...suffixes) {
 const FACE = ["head", "nose", "left_eye", "right_eye", "left_ear", "right_ear"];
 const each = (names, scale) => Object.fromEntries(names.map((n) => [n, scale]));
 
-/** Per-bone scale tables; the documentation lives in models/bone_edits.py. */
+/** Per-bone scale tables; the documentation lives in models/retarget/bone_edits.py. */
 export const PRESETS = {
   "match reference": {},
   "keep driver": {},

@@ -1,0 +1,424 @@
+"""``DA_VIDEO``: a lazy video. Frames are decoded a window at a time, never all at once.
+
+A 10-minute 720p clip is 18,000 frames (~200 GB as float32), so every consumer
+walks a video with :meth:`LazyVideo.iter_frames` or :meth:`LazyVideo.window`,
+which hold one decoded window in memory. Frames are ``uint8`` arrays of shape
+``(H, W, 3)``, RGB.
+
+Two sources:
+  * :class:`FileVideo`  a file decoded with PyAV, with a frame range
+    (start, count, every n-th) and an optional fps resampling;
+  * :class:`ArrayVideo` frames already in memory (an IMAGE batch).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from typing import Iterator
+
+import numpy as np
+
+from ..core.errors import DreamActorError
+
+
+@dataclass
+class Audio:
+    """Decoded audio: ``waveform`` (C, N) float32 in [-1, 1] at ``sample_rate`` Hz."""
+
+    waveform: np.ndarray
+    sample_rate: int
+
+    @property
+    def duration(self) -> float:
+        return self.waveform.shape[-1] / float(self.sample_rate)
+
+
+class LazyVideo:
+    """Base class: ``num_frames`` frames of ``width`` x ``height`` at ``fps``, plus optional audio."""
+
+    fps: float
+    num_frames: int
+    width: int
+    height: int
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return (self.width, self.height)
+
+    @property
+    def duration(self) -> float:
+        return self.num_frames / self.fps
+
+    def audio(self) -> Audio | None:
+        return None
+
+    def iter_frames(self, start: int = 0, stop: int | None = None) -> Iterator[np.ndarray]:
+        """Yield frames ``start..stop-1`` one by one as (H, W, 3) uint8."""
+        raise NotImplementedError
+
+    def window(self, start: int, stop: int) -> np.ndarray:
+        """Frames ``start..stop-1`` as one (n, H, W, 3) uint8 array."""
+        start, stop = self._check_range(start, stop)
+        out = np.empty((stop - start, self.height, self.width, 3), np.uint8)
+        n = 0
+        for n, frame in enumerate(self.iter_frames(start, stop), 1):
+            out[n - 1] = frame
+        if n != stop - start:
+            raise DreamActorError(
+                f"the video ended after {start + n} of {self.num_frames} frames",
+                fix="the file is truncated or damaged; re-export it",
+                input="video",
+            )
+        return out
+
+    def frame(self, index: int) -> np.ndarray:
+        return self.window(index, index + 1)[0]
+
+    def windows(self, size: int, start: int = 0, stop: int | None = None) -> Iterator[tuple[int, np.ndarray]]:
+        """Yield ``(first_index, frames)`` windows of at most ``size`` frames, decoding once."""
+        start, stop = self._check_range(start, stop)
+        buf: list[np.ndarray] = []
+        first = start
+        for i, frame in enumerate(self.iter_frames(start, stop), start):
+            buf.append(frame)
+            if len(buf) == size:
+                yield first, np.stack(buf)
+                buf, first = [], i + 1
+        if buf:
+            yield first, np.stack(buf)
+
+    def _check_range(self, start: int, stop: int | None) -> tuple[int, int]:
+        stop = self.num_frames if stop is None else stop
+        if not (0 <= start < stop <= self.num_frames):
+            raise DreamActorError(
+                f"frames {start}..{stop - 1} are outside the video's {self.num_frames} frames",
+                fix=f"ask for frames within 0..{self.num_frames - 1}",
+                input="video",
+            )
+        return start, stop
+
+    def describe(self) -> str:
+        return f"{self.num_frames} frames, {self.width}x{self.height}, {self.fps:.3f} fps"
+
+
+# --------------------------------------------------------------------------- files
+@dataclass
+class VideoProbe:
+    """What a file holds, read by demuxing (cheap: no decoding).
+
+    ``pts`` (n,) int64 are the presentation timestamps of the frames a decoder will
+    output, sorted, in the stream's time base: frame ``i`` has timestamp ``pts[i]``.
+    Indexing frames through it is exact for variable frame rates and edit lists.
+    """
+
+    width: int
+    height: int
+    fps: float
+    pts: np.ndarray
+    time_base: float
+    has_audio: bool
+    codec: str
+
+    @property
+    def num_frames(self) -> int:
+        return int(len(self.pts))
+
+    def seconds(self, index: int) -> float:
+        """Time of source frame ``index``; ``index == num_frames`` is the end of the last frame."""
+        if index < self.num_frames:
+            return float(self.pts[index]) * self.time_base
+        return float(self.pts[-1]) * self.time_base + 1.0 / self.fps
+
+
+def _frame_timestamps(container, stream) -> np.ndarray:
+    """Sorted pts of the displayable frames. Packets cut by an edit list (pts before the
+    stream start, or flagged discard) are never shown by the decoder, so they do not count."""
+    start = stream.start_time or 0
+    pts = [
+        p.pts
+        for p in container.demux(stream)
+        if p.size > 0 and p.pts is not None and p.pts >= start and not getattr(p, "is_discard", False)
+    ]
+    return np.unique(np.asarray(pts, np.int64))
+
+
+def probe_file(path: str) -> VideoProbe:
+    """Open ``path`` and index its video frames by demuxing. Raises a clear error for
+    missing, unreadable, truncated or frameless files."""
+    import av
+
+    name = os.path.basename(path)
+    if not os.path.isfile(path):
+        raise DreamActorError(
+            f"video file '{name}' does not exist",
+            fix="upload the clip with the node's upload button or put it in ComfyUI's input folder",
+            input="video",
+        )
+    try:
+        with av.open(path) as container:
+            if not container.streams.video:
+                raise DreamActorError(
+                    f"'{name}' has no video stream", fix="choose a video file (mp4, mov, webm, mkv)", input="video"
+                )
+            stream = container.streams.video[0]
+            rate = stream.average_rate or stream.guessed_rate or stream.base_rate
+            fps = float(rate) if rate else 0.0
+            pts = _frame_timestamps(container, stream)
+            time_base = float(stream.time_base)
+            codec = stream.codec_context.name
+            width, height = stream.codec_context.width, stream.codec_context.height
+            has_audio = bool(container.streams.audio)
+    except DreamActorError:
+        raise
+    except Exception as e:  # av.error.*: not a media file, damaged header, ...
+        raise DreamActorError(
+            f"'{name}' cannot be read as a video ({type(e).__name__}: {e})",
+            fix="the file is damaged or not a video; re-export it as mp4 (H.264)",
+            input="video",
+        ) from None
+    if len(pts) == 0:
+        raise DreamActorError(
+            f"'{name}' contains no video frames", fix="the file is empty or truncated; re-export it", input="video"
+        )
+    if not (fps > 0 and math.isfinite(fps)):
+        raise DreamActorError(
+            f"'{name}' does not state its frame rate",
+            fix="set the node's fps input to the clip's real frame rate",
+            input="fps",
+        )
+    return VideoProbe(width, height, fps, pts, time_base, has_audio, codec)
+
+
+def select_frames(
+    total: int, src_fps: float, start: int, count: int, every_nth: int, fps: float
+) -> tuple[np.ndarray, float]:
+    """Map output frames to source frames.
+
+    ``start``/``count``/``every_nth`` pick a range (count 0 = to the end); ``fps`` > 0
+    then resamples that range in time to ``fps`` (nearest source frame, so frames may
+    repeat or drop). Returns (source indices (n,) int64, output fps).
+    """
+    if start < 0 or start >= total:
+        raise DreamActorError(
+            f"start frame {start} is outside the clip's {total} frames",
+            fix=f"set start_frame between 0 and {total - 1}",
+            input="start_frame",
+        )
+    if count < 0 or every_nth < 1:
+        raise DreamActorError(
+            f"frame_count {count} / every_nth {every_nth} are invalid",
+            fix="use frame_count >= 0 (0 = all) and every_nth >= 1",
+            input="frame_count",
+        )
+    stop = total if count == 0 else start + count * every_nth
+    if stop > total:
+        raise DreamActorError(
+            f"frames {start}..{stop - 1} (count {count}, every {every_nth}) run past the clip's {total} frames",
+            fix=f"lower frame_count to at most {(total - start + every_nth - 1) // every_nth} or set it to 0 for all",
+            input="frame_count",
+        )
+    idx = np.arange(start, stop, every_nth, dtype=np.int64)
+    out_fps = src_fps / every_nth
+    if fps and fps > 0 and abs(fps - out_fps) > 1e-6:
+        duration = len(idx) / out_fps
+        n = max(1, int(round(duration * fps)))
+        t = np.arange(n) / fps
+        pick = np.clip(np.floor(t * out_fps + 1e-6).astype(np.int64), 0, len(idx) - 1)
+        idx, out_fps = idx[pick], float(fps)
+    return idx, float(out_fps)
+
+
+class FileVideo(LazyVideo):
+    """A video file decoded on demand with PyAV.
+
+    ``indices[k]`` is the source frame shown as output frame ``k``. A decoder is kept
+    open between calls so consecutive windows stream without seeking again.
+    """
+
+    def __init__(self, path: str, start: int = 0, count: int = 0, every_nth: int = 1, fps: float = 0.0):
+        self.path = path
+        self.info = probe_file(path)
+        self.indices, self.fps = select_frames(self.info.num_frames, self.info.fps, start, count, every_nth, fps)
+        self.num_frames = int(len(self.indices))
+        self.width, self.height = self.info.width, self.info.height
+        self._reader = None  # (container, frame iterator) of an open decoder
+        self._next = None  # source index that decoder yields next
+
+    def __getstate__(self):  # picklable for ComfyUI's caches: drop the open decoder
+        d = dict(self.__dict__)
+        d["_reader"] = d["_next"] = None
+        return d
+
+    def _close(self):
+        if self._reader is not None:
+            self._reader[0].close()
+            self._reader = self._next = None
+
+    def __del__(self):
+        try:
+            self._close()
+        except Exception:
+            pass
+
+    def _open_at(self, src_index: int):
+        """Start decoding at the keyframe at or before source frame ``src_index``."""
+        import av
+
+        self._close()
+        container = av.open(self.path)
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        if src_index > 0:  # seeking keeps windows late in a long clip fast
+            container.seek(int(self.info.pts[src_index]), stream=stream, backward=True, any_frame=False)
+        self._reader = (container, container.decode(stream))
+
+    def _next_source(self) -> tuple[int, object]:
+        """The next decoded frame and its source index, found from its timestamp."""
+        container, frames = self._reader
+        try:
+            frame = next(frames)
+        except StopIteration:
+            raise
+        except Exception as e:
+            raise DreamActorError(
+                f"decoding '{os.path.basename(self.path)}' failed ({type(e).__name__}: {e})",
+                fix="the file is truncated or damaged; re-export it",
+                input="video",
+            ) from None
+        idx = int(np.searchsorted(self.info.pts, frame.pts if frame.pts is not None else -1))
+        self._next = idx + 1
+        return idx, frame
+
+    def iter_frames(self, start: int = 0, stop: int | None = None) -> Iterator[np.ndarray]:
+        start, stop = self._check_range(start, stop)
+        wanted = self.indices[start:stop]
+        pos = 0
+        if (
+            self._reader is None
+            or self._next is None
+            or self._next > wanted[0]
+            or wanted[0] - self._next > 2 * self.info.fps
+        ):
+            self._open_at(int(wanted[0]))
+        last: tuple[int, np.ndarray] | None = None
+        while pos < len(wanted):
+            target = int(wanted[pos])
+            if last is not None and last[0] == target:  # fps resampling repeats a frame
+                yield last[1]
+                pos += 1
+                continue
+            try:
+                src, frame = self._next_source()
+            except StopIteration:
+                self._close()
+                raise DreamActorError(
+                    f"'{os.path.basename(self.path)}' ended at source frame {last[0] if last else '?'} "
+                    f"before frame {target}",
+                    fix="the file is truncated or damaged; re-export it",
+                    input="video",
+                ) from None
+            if src < target:
+                continue
+            if src > target:  # the seek landed past the target (odd keyframe index): decode from 0
+                self._open_at(0)
+                continue
+            rgb = frame.to_ndarray(format="rgb24")
+            last = (src, rgb)
+            yield rgb
+            pos += 1
+
+    def audio(self) -> Audio | None:
+        """The audio under the selected frame range, or None when the file has none."""
+        if not self.info.has_audio:
+            return None
+        t0 = self.info.seconds(int(self.indices[0]))
+        t1 = self.info.seconds(int(self.indices[-1]) + 1)
+        return decode_audio(self.path, t0, t1)
+
+
+AUDIO_PREROLL_S = 1.0
+"""Seek this much before the wanted start and drop what comes before it: an AAC decoder
+needs several frames after a seek before its output equals a decode from the start
+(0.5 s was not always enough on the sample clips; 1 s was bit-exact on all of them)."""
+
+
+def decode_audio(path: str, t0: float, t1: float) -> Audio | None:
+    """Decode the first audio stream between ``t0`` and ``t1`` seconds as float32 (C, N).
+
+    Only that stretch (plus a short pre-roll) is decoded, so cutting a few seconds out
+    of a long clip costs a few seconds of decoding, not the whole track. Times are on
+    the file's timeline: a track that starts after ``t0`` is led in with silence."""
+    import av
+
+    with av.open(path) as container:
+        if not container.streams.audio:
+            return None
+        stream = container.streams.audio[0]
+        rate = stream.codec_context.sample_rate
+        base = float(stream.time_base)
+        if t0 > AUDIO_PREROLL_S:
+            container.seek(int((t0 - AUDIO_PREROLL_S) / base), stream=stream, backward=True)
+        resampler = av.AudioResampler(format="fltp", layout=stream.codec_context.layout.name, rate=rate)
+        chunks, first_time = [], None
+        for frame in container.decode(stream):
+            start = float(frame.pts * frame.time_base) if frame.pts is not None else None
+            if first_time is None:
+                first_time = start or 0.0
+            chunks += [f.to_ndarray() for f in resampler.resample(frame)]
+            if start is not None and start >= t1:
+                break
+        chunks += [f.to_ndarray() for f in resampler.resample(None)]
+    if not chunks:
+        return None
+    wave = np.concatenate(chunks, axis=1).astype(np.float32)
+    if first_time > t0:  # the track starts later than the video: keep them in sync with silence
+        lead = int(round((first_time - t0) * rate))
+        wave = np.concatenate([np.zeros((wave.shape[0], lead), np.float32), wave], axis=1)
+        first_time = t0
+    a = max(0, int(round((t0 - first_time) * rate)))
+    b = min(wave.shape[1], int(round((t1 - first_time) * rate)))
+    return Audio(np.ascontiguousarray(wave[:, a:b]), rate)
+
+
+# -------------------------------------------------------------------------- arrays
+class ArrayVideo(LazyVideo):
+    """Frames already in memory: an (N, H, W, C) array, float in [0, 1] or uint8."""
+
+    def __init__(self, frames, fps: float, audio: Audio | None = None):
+        shape = tuple(frames.shape)
+        if len(shape) != 4 or shape[0] < 1 or shape[-1] not in (1, 3, 4):
+            raise DreamActorError(
+                f"an image batch of shape {shape} is not a video",
+                fix="connect an IMAGE batch (frames, height, width, channels)",
+                input="images",
+            )
+        if not (fps > 0):
+            raise DreamActorError(
+                f"fps {fps} must be positive", fix="set fps to the frame rate of the frames", input="fps"
+            )
+        self.frames = frames
+        self.fps = float(fps)
+        self.num_frames, self.height, self.width = shape[0], shape[1], shape[2]
+        self._audio = audio
+
+    def audio(self) -> Audio | None:
+        return self._audio
+
+    def iter_frames(self, start: int = 0, stop: int | None = None) -> Iterator[np.ndarray]:
+        start, stop = self._check_range(start, stop)
+        for i in range(start, stop):
+            yield to_uint8_rgb(self.frames[i])
+
+
+def to_uint8_rgb(frame) -> np.ndarray:
+    """One frame (H, W, C) float [0, 1] / uint8, numpy or torch -> (H, W, 3) uint8."""
+    a = frame.detach().cpu().numpy() if hasattr(frame, "detach") else np.asarray(frame)
+    if a.dtype != np.uint8:
+        a = (np.clip(a, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+    if a.shape[-1] == 1:
+        a = np.repeat(a, 3, -1)
+    elif a.shape[-1] == 4:
+        a = a[..., :3]
+    return a
