@@ -5,16 +5,16 @@ STAMP   := .host/.setup-done
 
 .PHONY: setup serve test test-unit test-host test-browser test-js demo workflows bench clean
 
-$(STAMP): scripts/setup.sh constraints.txt requirements.txt requirements-dev.txt tests/browser/package.json
-	bash scripts/setup.sh
+$(STAMP): scripts/harness/setup.sh constraints.txt requirements.txt requirements-dev.txt tests/browser/package.json
+	bash scripts/harness/setup.sh
 
 setup: $(STAMP)  ## venv (torch pinned), ComfyUI 0.3.75 host, pack linked, chromium + playwright-core
 
 serve: $(STAMP)  ## real ComfyUI on 127.0.0.1:$(PORT) with the pack, foreground
-	PORT=$(PORT) $(PY) scripts/comfy_server.py
+	PORT=$(PORT) $(PY) -m scripts.harness.comfy_server
 
 test: $(STAMP)  ## all tests: unit, JS, host (real server), browser (real frontend)
-	$(PY) scripts/fetch_media.py > /dev/null
+	$(PY) -m scripts.harness.fetch_media > /dev/null
 	$(PY) -m pytest tests -q -ra
 	@if ls tests/js/*.test.mjs >/dev/null 2>&1; then node --test tests/js/; fi
 
@@ -28,10 +28,10 @@ test-browser: $(STAMP)
 	$(PY) -m pytest tests/browser -q -ra
 
 demo: $(STAMP)  ## workflows/guidance_preview.json on real sample media through the server's HTTP API
-	$(PY) scripts/demo.py
+	$(PY) -m scripts.demo.run_demo
 
-workflows: $(STAMP)  ## rewrite workflows/*.json from scripts/workflow_specs.py against the live node definitions
-	$(PY) scripts/build_workflows.py
+workflows: $(STAMP)  ## rewrite workflows/*.json from scripts/workflows/workflow_specs.py against the live node definitions
+	$(PY) -m scripts.workflows.build_workflows
 
 bench: $(STAMP)  ## benchmarks: print figures and ratios measured side by side
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

@@ -48,10 +48,8 @@ from collections import defaultdict
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
-sys.path.insert(0, os.path.join(ROOT, "scripts"))
 
 import numpy as np  # noqa: E402
-from fetch_media import fetch  # noqa: E402
 
 from models.core.roi import SquareCrop  # noqa: E402
 from models.extract import driver as extract  # noqa: E402
@@ -60,6 +58,7 @@ from models.extract.body_mapping import MP  # noqa: E402
 from models.extract.landmarkers import landmark_array  # noqa: E402
 from models.extract.tracking import PersonFollower  # noqa: E402
 from models.io.video import FileVideo  # noqa: E402
+from scripts.harness.fetch_media import fetch  # noqa: E402
 
 CLIPS = (("demo.mp4", 120), ("single_face.mp4", 72), ("WolfgangLanger_Pexels.mp4", 240))
 

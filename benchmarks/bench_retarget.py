@@ -15,7 +15,7 @@
    the retarget is numpy/scipy). A run below the goal is profiled (cProfile) and its
    top costs are printed, as are all runs' with ``--profile``.
 2. The bone editor's cost per drag event in the real ComfyUI frontend in headless
-   Chromium (software rendering, no GPU): a real server (``scripts/comfy_server.py``)
+   Chromium (software rendering, no GPU): a real server (``scripts/harness/comfy_server.py``)
    retargets the cached motions (Load Motion x2 + Load Image -> Bone Retarget), the
    editor gets its preview, and ``benchmarks/bone_editor_redraw.mjs`` drags the
    forearm handle with ``--moves`` real mouse moves, each awaited until its redraw
@@ -39,13 +39,12 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
-sys.path.insert(0, os.path.join(ROOT, "scripts"))
 
 import numpy as np  # noqa: E402
-from fetch_media import fetch  # noqa: E402
 
 from models.core.motion import OPTIONAL_PER_FRAME, PER_FRAME, Motion  # noqa: E402
 from models.retarget.transfer import retarget_details  # noqa: E402
+from scripts.harness.fetch_media import fetch  # noqa: E402
 
 CACHE = os.path.join(ROOT, ".cache", "bench")
 DRIVING = "demo_driving.motion.npz"
@@ -192,7 +191,7 @@ def retarget_table(driving: Motion, reference: Motion, long_frames: int, repeat:
 def editor_redraw(driving_path: str, reference_path: str, moves: int) -> dict:
     """Start a real ComfyUI server, put the cached motions and the photo in its input folder, and run
     the Chromium script; returns its JSON result."""
-    from comfy_server import ComfyServer
+    from scripts.harness.comfy_server import ComfyServer
 
     with ComfyServer() as server:
         names = [

@@ -11,9 +11,8 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
-sys.path.insert(0, os.path.join(ROOT, "scripts"))
 
-import fetch_media  # noqa: E402
+from scripts.harness import fetch_media  # noqa: E402
 
 ARTIFACTS = os.path.join(ROOT, "tests", "artifacts")
 
@@ -34,7 +33,7 @@ def artifacts_dir():
 @pytest.fixture(scope="session")
 def server():
     """A real ComfyUI server with the pack loaded, shared by host and browser tests."""
-    from comfy_server import ComfyServer
+    from scripts.harness.comfy_server import ComfyServer
 
     srv = ComfyServer()
     srv.start()
@@ -57,7 +56,7 @@ def test_nodes_server():
     """A real server that also loads tests/test_nodes_pack (stand-ins for CLIP Text Encode with
     umt5-xxl and CLIP Vision Encode with clip_vision_h, which cannot be built here); same
     base folder (input/, output/, models/) as ``server``."""
-    from comfy_server import ComfyServer
+    from scripts.harness.comfy_server import ComfyServer
 
     srv = ComfyServer(extra_nodes=[os.path.join(ROOT, "tests", "test_nodes_pack")])
     srv.start()

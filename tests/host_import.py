@@ -37,7 +37,7 @@ def comfy():
     if _ready:
         return HOST
     if not os.path.isdir(os.path.join(HOST, "comfy")):
-        raise RuntimeError(f"ComfyUI host not found at {HOST}; run scripts/setup.sh first")
+        raise RuntimeError(f"ComfyUI host not found at {HOST}; run scripts/harness/setup.sh first")
     if HOST not in sys.path:
         sys.path.append(HOST)
     if "comfy.cli_args" not in sys.modules:

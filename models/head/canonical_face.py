@@ -155,7 +155,7 @@ def format_table(face: np.ndarray) -> str:
 
 # ------------------------------------------------------------------ the data
 # (478, 3) in 0.1 mm, head frame (x subject's right, y down, z out of the face),
-# origin between the eye centres. Four points per line. Written by scripts/derive_canonical_face.py.
+# origin between the eye centres. Four points per line. Written by scripts/harness/derive_canonical_face.py.
 _CANONICAL_FACE_TENTHS_MM = """
     0   559   280      0   360   440      0   431   288     52   142   340
     0   288   456      0   200   424      0    -3   241    432     8    -5

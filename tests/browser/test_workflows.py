@@ -5,7 +5,7 @@ The frontend loads each file (the guidance preview through the template URL that
 `make demo` prints): no missing node types, no widget value outside its options except
 the model files that are not installed (the missing-models dialog offers exactly those
 for download), the graph it exports is the file, and the prompt it queues is the one
-scripts/workflow_format.py makes (so `make demo` runs the file as the browser would).
+scripts/workflows/workflow_format.py makes (so `make demo` runs the file as the browser would).
 
 Then that prompt runs to success on the server, with the real model files mapped to
 test stand-ins (``runnable`` below says how) and shrunk for two CPU cores.
@@ -22,9 +22,10 @@ import uuid
 
 import av
 import pytest
-from build_workflows import WORKFLOWS, load, names, template_path
-from workflow_format import MODEL_WIDGETS, to_api_prompt
-from workflow_specs import MEDIA
+
+from scripts.workflows.build_workflows import WORKFLOWS, load, names, template_path
+from scripts.workflows.workflow_format import MODEL_WIDGETS, to_api_prompt
+from scripts.workflows.workflow_specs import MEDIA
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from test_frontend import run_node_script  # noqa: E402

@@ -6,9 +6,9 @@ import os
 
 import av
 import pytest
-from comfy_server import PromptError
 
 from models.core.motion import Motion
+from scripts.harness.comfy_server import PromptError
 
 pytestmark = pytest.mark.host
 

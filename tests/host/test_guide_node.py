@@ -7,7 +7,8 @@ import sys
 
 import av
 import pytest
-from comfy_server import PromptError
+
+from scripts.harness.comfy_server import PromptError
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "unit"))
 from motion_fixtures import person_motion  # noqa: E402

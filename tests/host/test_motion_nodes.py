@@ -6,9 +6,9 @@ import os
 
 import numpy as np
 import pytest
-from comfy_server import PromptError
 
 from models.core.motion import FORMAT_VERSION, Motion
+from scripts.harness.comfy_server import PromptError
 
 pytestmark = pytest.mark.host
 

@@ -14,10 +14,10 @@ import urllib.request
 import av
 import numpy as np
 import pytest
-from comfy_server import PromptError
 
 from models.core.motion import Motion
 from models.core.skeleton import BODY
+from scripts.harness.comfy_server import PromptError
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "unit"))
 from motion_fixtures import person_motion  # noqa: E402

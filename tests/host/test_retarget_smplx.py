@@ -10,11 +10,11 @@ import sys
 
 import numpy as np
 import pytest
-from comfy_server import PromptError
 
 from models.core.motion import Motion
 from models.core.skeleton import BODY
 from models.retarget.smplx_body import SmplxBody
+from scripts.harness.comfy_server import PromptError
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "unit"))
 import smplx_fixtures as fx  # noqa: E402

@@ -27,7 +27,8 @@ import uuid
 import av
 import numpy as np
 import pytest
-from comfy_server import PromptError
+
+from scripts.harness.comfy_server import PromptError
 
 pytestmark = [pytest.mark.host, pytest.mark.slow]
 

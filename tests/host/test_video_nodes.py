@@ -7,8 +7,9 @@ import os
 import av
 import numpy as np
 import pytest
-from comfy_server import PromptError
 from PIL import Image
+
+from scripts.harness.comfy_server import PromptError
 
 pytestmark = pytest.mark.host
 

@@ -8,10 +8,11 @@ import copy
 import os
 
 import pytest
-from build_workflows import WORKFLOWS, build_all, load, names, pack_folder_name, stale
-from fetch_media import MEDIA
-from workflow_check import check_workflow
-from workflow_format import MODEL_WIDGETS
+
+from scripts.harness.fetch_media import MEDIA
+from scripts.workflows.build_workflows import WORKFLOWS, build_all, load, names, pack_folder_name, stale
+from scripts.workflows.workflow_check import check_workflow
+from scripts.workflows.workflow_format import MODEL_WIDGETS
 
 pytestmark = pytest.mark.host
 NAMES = (

@@ -7,7 +7,7 @@
 #   tests/browser/node_modules/  playwright-core (drives Debian chromium)
 # Pitfalls handled are the ones listed in ../shared/HOST-NOTES.md.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
 VENV=$ROOT/.venv
 HOST=$ROOT/.host
@@ -59,7 +59,7 @@ fi
 # register_fake decorators fail at import. Guard them only where import fails.
 if ! "$PY" -c "import torchvision" 2>/dev/null; then
   step "patching torchvision meta registrations for CPU torch"
-  "$PY" "$ROOT/scripts/patch_torchvision.py"
+  "$PY" "$ROOT/scripts/harness/patch_torchvision.py"
   "$PY" -c "import torchvision"
 fi
 

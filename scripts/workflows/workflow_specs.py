@@ -2,20 +2,14 @@
 
 Each is built from the pack's current node definitions by `make workflows`; the
 tests rebuild them and fail when a committed file is stale. Media names are the
-sample files (scripts/fetch_media.py) a user replaces with their own uploads; model
+sample files (scripts/harness/fetch_media.py) a user replaces with their own uploads; model
 names are the Comfy-Org repackaged files the frontend offers to download.
 """
 
 from __future__ import annotations
 
-import os
-import sys
-
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # the repo root: models/
-
-from workflow_builder import Group, Model, Node, Out, Spec  # noqa: E402
-
 from models.retarget.bone_edits import BoneEdits  # noqa: E402
+from scripts.workflows.workflow_builder import Group, Model, Node, Out, Spec  # noqa: E402
 
 HF22 = "https://huggingface.co/Comfy-Org/Wan_2.2_ComfyUI_Repackaged/resolve/main/split_files"
 HF21 = "https://huggingface.co/Comfy-Org/Wan_2.1_ComfyUI_repackaged/resolve/main/split_files"

@@ -10,7 +10,7 @@ one of the sample files the workflows are written for.
 
 from __future__ import annotations
 
-from workflow_format import (
+from scripts.workflows.workflow_format import (
     CONTROL_VALUES,
     MODEL_WIDGETS,
     UPLOAD_OPTIONS,

@@ -15,7 +15,7 @@ import json
 import uuid
 from dataclasses import dataclass, field
 
-from workflow_format import MODEL_WIDGETS, UPLOAD_VALUE, outputs, sockets, widgets
+from scripts.workflows.workflow_format import MODEL_WIDGETS, UPLOAD_VALUE, outputs, sockets, widgets
 
 FORMAT_VERSION = 0.4
 CORE_CNR_ID = "comfy-core"

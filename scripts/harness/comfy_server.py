@@ -1,4 +1,4 @@
-"""Start the real ComfyUI host (set up by scripts/setup.sh) and talk to its HTTP API.
+"""Start the real ComfyUI host (set up by scripts/harness/setup.sh) and talk to its HTTP API.
 
 Used by `make serve`, `make demo`, the host tests and the browser tests:
 
@@ -19,7 +19,7 @@ import time
 import urllib.error
 import urllib.request
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # the repo root
 HOST = os.path.join(ROOT, ".host")
 COMFY = os.path.join(HOST, "comfyui")
 BASE = os.path.join(HOST, "base")

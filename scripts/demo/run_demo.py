@@ -2,7 +2,7 @@
 
 Starts ComfyUI with the pack, puts the sample media the workflow names (the sports2d
 clip demo.mp4 and the astronaut.png portrait) in its input folder, converts the FILE
-workflows/guidance_preview.json into an API prompt with scripts/workflow_format.py
+workflows/guidance_preview.json into an API prompt with scripts/workflows/workflow_format.py
 (tests/browser/test_workflows.py proves it equal to what the frontend queues), runs it,
 copies its videos to demo-output/ and prints the URL where the same workflow opens in
 the browser, then, last, the path of the dreamactor guide drawn over the clip.
@@ -17,16 +17,12 @@ import time
 
 import numpy as np
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
+from scripts.demo.contact_sheet import contact_sheet, over_picture, video_frames  # noqa: E402
+from scripts.harness.comfy_server import ROOT, ComfyServer, PromptError  # noqa: E402
+from scripts.harness.fetch_media import MEDIA, fetch  # noqa: E402
+from scripts.workflows.build_workflows import load, template_path  # noqa: E402
+from scripts.workflows.workflow_format import to_api_prompt  # noqa: E402
 
-from build_workflows import load, template_path  # noqa: E402
-from comfy_server import ComfyServer, PromptError  # noqa: E402
-from contact_sheet import contact_sheet, over_picture, video_frames  # noqa: E402
-from fetch_media import MEDIA, fetch  # noqa: E402
-from workflow_format import to_api_prompt  # noqa: E402
-
-ROOT = os.path.dirname(HERE)
 OUT = os.path.join(ROOT, "demo-output")
 WORKFLOW = "guidance_preview"
 MAIN_OUTPUT = "Save: dreamactor guide"  # the title of the SaveVideo node whose mp4 is printed last

@@ -1,24 +1,18 @@
 """Re-derives the canonical face table of models/head/canonical_face.py from MediaPipe's face
 mesh on the sample media and prints it (paste it over the table in that module).
 
-    .venv/bin/python scripts/derive_canonical_face.py
+    .venv/bin/python -m scripts.harness.derive_canonical_face
 """
 
-import os
-import sys
 import textwrap
 
 import numpy as np
 from PIL import Image
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # the repo root: models/
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-from fetch_media import fetch  # noqa: E402
-
 from models.extract.face_mesh import detect_faces_in_video  # noqa: E402
 from models.head.canonical_face import derive_canonical_face, format_table  # noqa: E402
 from models.io.video import ArrayVideo, FileVideo  # noqa: E402
+from scripts.harness.fetch_media import fetch  # noqa: E402
 
 
 def main() -> None:

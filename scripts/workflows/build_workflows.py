@@ -1,11 +1,11 @@
-"""`make workflows`: (re)write workflows/*.json from scripts/workflow_specs.py.
+"""`make workflows`: (re)write workflows/*.json from scripts/workflows/workflow_specs.py.
 
 Starts the real ComfyUI server with the pack, reads the node definitions from
 ``/object_info`` and builds every spec against them, so the files always match the
 code. ``--check`` writes nothing and exits 1 when a committed file is stale.
 
-    python scripts/build_workflows.py           # write workflows/<name>.json
-    python scripts/build_workflows.py --check   # compare only
+    python -m scripts.workflows.build_workflows           # write workflows/<name>.json
+    python -m scripts.workflows.build_workflows --check   # compare only
 """
 
 from __future__ import annotations
@@ -18,12 +18,9 @@ import sys
 
 import tomllib
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-
-from comfy_server import BASE, ROOT, ComfyServer  # noqa: E402
-from workflow_builder import Versions, build, dumps  # noqa: E402
-from workflow_specs import SPECS  # noqa: E402
+from scripts.harness.comfy_server import BASE, ROOT, ComfyServer  # noqa: E402
+from scripts.workflows.workflow_builder import Versions, build, dumps  # noqa: E402
+from scripts.workflows.workflow_specs import SPECS  # noqa: E402
 
 WORKFLOWS = os.path.join(ROOT, "workflows")
 
