@@ -37,7 +37,7 @@ W, H = 96, 64
 def _setup():
     import sampler_fixtures as fx  # noqa: E402  (host import, pack loader, tiny inputs)
 
-    sampler = fx.sampler_module()
+    sampler = fx.engine_module()
     core = fx.core_wan_nodes()
     host = fx.host_modules()
     return fx, sampler, core, host

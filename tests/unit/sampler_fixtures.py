@@ -6,7 +6,7 @@ small real inputs for the sampler (tiny checkpoints, a person motion, face crops
   host's ``nodes.py`` is put in ``sys.modules['nodes']`` only while nodes_wan is
   imported (nodes_wan keeps its own reference), then the previous entry is restored.
 - ``pack()``: the repo root imported as the package ``dreamactor_pack`` (as ComfyUI
-  imports a custom node folder), so ``dreamactor_pack.nodes.sampler`` and its
+  imports a custom node folder), so ``dreamactor_pack.nodes.engine.run`` and its
   relative imports work. Its ``models`` are a second copy: compare errors by
   class name, not identity.
 """
@@ -65,11 +65,12 @@ def pack():
     return module
 
 
-def sampler_module():
+def engine_module(name: str = "run"):
+    """The sampler's host-side engine module ``nodes.engine.<name>`` (run, conditioning)."""
     pack()
     import importlib
 
-    return importlib.import_module(f"{PACK_NAME}.nodes.sampler")
+    return importlib.import_module(f"{PACK_NAME}.nodes.engine.{name}")
 
 
 # ---------------------------------------------------------------- inputs

@@ -32,7 +32,12 @@ STYLE = "wan-animate"
 
 @pytest.fixture(scope="module")
 def sampler():
-    return fx.sampler_module()
+    return fx.engine_module("run")
+
+
+@pytest.fixture(scope="module")
+def conditioning():
+    return fx.engine_module("conditioning")
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +79,7 @@ def _check_conditioning(mine, theirs, keys):
 # ---------------------------------------------------------------- conditioning
 
 
-def test_segment_conditioning_equals_core_node_first_and_continuation(sampler, core, vae):
+def test_segment_conditioning_equals_core_node_first_and_continuation(conditioning, core, vae):
     n, length, m = 12, 9, 5
     plan = plan_segments(n, length, m)
     assert [(s.start, s.known, s.new, s.pad) for s in plan] == [(0, 0, 9, 0), (4, 5, 3, 1)]
@@ -85,7 +90,7 @@ def test_segment_conditioning_equals_core_node_first_and_continuation(sampler, c
     face_full = _image(face.crops(0, n))
 
     with torch.inference_mode():
-        refs, _ = sampler.reference_latents(vae, ref, W, H)
+        refs, _ = conditioning.reference_latents(vae, ref, W, H)
         keys = ("concat_latent_image", "concat_mask", "pose_video_latent")
         # first segment: offset 0, no continue_motion
         out = core.WanAnimateToVideo.execute(
@@ -105,7 +110,7 @@ def test_segment_conditioning_equals_core_node_first_and_continuation(sampler, c
         )
         c_pos, c_neg, c_latent, trim_latent, trim_image, offset = out.result
         s0 = plan[0]
-        pos0, neg0, latent0 = sampler.segment_conditioning(
+        pos0, neg0, latent0 = conditioning.segment_conditioning(
             pos, neg, vae, refs, pose_window(motion, s0, W, H, STYLE), None, s0, W, H, cvo
         )
         _check_conditioning(pos0, c_pos, keys)
@@ -136,7 +141,7 @@ def test_segment_conditioning_equals_core_node_first_and_continuation(sampler, c
         c_pos, c_neg, c_latent, trim_latent, trim_image, _ = out.result
         s1 = plan[1]
         carry = previous[-m:].numpy()  # what run_segments carries: the window's last M decoded frames
-        pos1, neg1, latent1 = sampler.segment_conditioning(
+        pos1, neg1, latent1 = conditioning.segment_conditioning(
             pos, neg, vae, refs, pose_window(motion, s1, W, H, STYLE), carry, s1, W, H, cvo
         )
         _check_conditioning(pos1, c_pos, keys)
@@ -150,11 +155,11 @@ def test_segment_conditioning_equals_core_node_first_and_continuation(sampler, c
         _same(face_pixels(window_crops(face, s1))[:, :, : theirs.shape[2]], theirs, "face pixels")
 
 
-def test_several_references_are_encoded_one_by_one(sampler, vae):
+def test_several_references_are_encoded_one_by_one(conditioning, vae):
     refs = torch.cat([fx.reference_image(seed=1), fx.reference_image(seed=2), fx.reference_image(seed=3)])
     with torch.inference_mode():
-        latents, images = sampler.reference_latents(vae, refs, W, H)
-        alone = sampler.reference_latents(vae, refs[1:2], W, H)[0]
+        latents, images = conditioning.reference_latents(vae, refs, W, H)
+        alone = conditioning.reference_latents(vae, refs[1:2], W, H)[0]
     assert latents.shape == (1, 16, 3, H // 8, W // 8) and images.shape == (3, H, W, 3)
     _same(latents[:, :, 1:2], alone, "second reference")
 
@@ -450,7 +455,7 @@ KEY_SCRIPT = """
 import sys, torch
 sys.path.insert(0, {root!r}); sys.path.insert(0, {unit!r})
 import sampler_fixtures as fx
-s = fx.sampler_module()
+s = fx.engine_module()
 model, vae = fx.load_tiny("animate"), fx.load_tiny("vae")
 print(s.run_key(model, vae, fx.text_conditioning(1), fx.text_conditioning(2), fx.clip_vision(),
                 fx.reference_image(), fx.moving_person(5), fx.face_track(5), {{"seed": 1}}))

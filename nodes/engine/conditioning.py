@@ -1,0 +1,105 @@
+"""Host-side conditioning of one segment: the tensors core ``WanAnimateToVideo`` builds,
+for k references and a carried window (the DreamActor Sampler's engine, nodes.engine.run).
+
+Shapes: IMAGE (n, H, W, C) float in [0, 1]; Wan 2.1 latents (1, 16, t, H/8, W/8).
+"""
+
+from __future__ import annotations
+
+import comfy.model_management
+import comfy.utils
+import node_helpers
+import numpy as np
+import torch
+
+from ...models.core.errors import DreamActorError
+from ...models.dit.conds import empty_latent, reference_concat
+
+VAE_FILE = "wan_2.1_vae.safetensors"
+VAE_FOLDER = "ComfyUI/models/vae"
+
+
+# ---------------------------------------------------------------- checks
+
+
+def check_vae(vae) -> None:
+    """Wan-Animate works in the Wan 2.1 latent space: a 3D VAE with 16 channels."""
+    channels, dims = getattr(vae, "latent_channels", None), getattr(vae, "latent_dim", None)
+    if channels != 16 or dims != 3:
+        raise DreamActorError(
+            f"VAE has {channels} latent channels and {dims}D latents, not the Wan 2.1 video VAE's 16 and 3D",
+            fix=f"download {VAE_FILE}, put it in {VAE_FOLDER} and load it with 'Load VAE' (the Wan 2.2 VAE "
+            "with 48 channels does not fit Wan-Animate)",
+            input="vae",
+        )
+
+
+def check_inputs(motion, face, reference) -> None:
+    if reference is None or reference.ndim != 4 or reference.shape[0] < 1:
+        raise DreamActorError(
+            "no reference image", fix="connect the character's picture (one or more images)", input="reference"
+        )
+    if face.num_frames != motion.num_frames:
+        raise DreamActorError(
+            f"the face crops cover {face.num_frames} frames but the motion {motion.num_frames}",
+            fix="build both from the same driving clip and frame range",
+            input="face",
+        )
+
+
+# ---------------------------------------------------------------- tensors
+
+
+def upscale(images: torch.Tensor, width: int, height: int) -> torch.Tensor:
+    """IMAGE (n, h, w, C) -> (n, height, width, C), as WanAnimateToVideo resizes (area, centre crop)."""
+    return comfy.utils.common_upscale(images.movedim(-1, 1), width, height, "area", "center").movedim(1, -1)
+
+
+def reference_latents(vae, reference: torch.Tensor, width: int, height: int):
+    """k reference images -> (1, 16, k, h, w): each encoded alone (one latent frame each)."""
+    images = upscale(reference, width, height)[..., :3]
+    return torch.cat([vae.encode(images[i : i + 1]) for i in range(images.shape[0])], dim=2), images
+
+
+def window_latents(vae, carry, length: int, width: int, height: int) -> torch.Tensor:
+    """The window video's latent: known motion frames first, the rest mid-grey (host layout)."""
+    image = torch.ones((length, height, width, 3)) * 0.5
+    if carry is not None and carry.shape[0]:
+        known = upscale(torch.as_tensor(carry), width, height)
+        image = torch.ones((length, height, width, known.shape[-1]), dtype=known.dtype) * 0.5
+        image[: known.shape[0]] = known
+    return vae.encode(image[:, :, :, :3])
+
+
+def segment_conditioning(
+    positive,
+    negative,
+    vae,
+    ref_latents,
+    pose_frames: np.ndarray,
+    carry,
+    segment,
+    width,
+    height,
+    clip_vision_output=None,
+):
+    """Positive, negative CONDITIONING and the empty latent of one window.
+
+    ref_latents (1, 16, k, h, w); pose_frames (L, H, W, 3) uint8 (already at the
+    output size); carry (M, H, W, 3) float32 or None. With k = 1 the values are
+    the ones core WanAnimateToVideo builds for the same window (tested).
+    """
+    if clip_vision_output is not None:
+        positive = node_helpers.conditioning_set_values(positive, {"clip_vision_output": clip_vision_output})
+        negative = node_helpers.conditioning_set_values(negative, {"clip_vision_output": clip_vision_output})
+    pose = upscale(torch.from_numpy(pose_frames).float().div_(255.0), width, height)
+    values = {"pose_video_latent": vae.encode(pose[:, :, :, :3])}
+    window = window_latents(vae, carry, segment.length, width, height)
+    image, mask = reference_concat(ref_latents, window, segment.known_latent_frames)
+    values.update(concat_latent_image=image, concat_mask=mask)
+    positive = node_helpers.conditioning_set_values(positive, values)
+    negative = node_helpers.conditioning_set_values(negative, values)
+    latent = empty_latent(1, ref_latents.shape[2], window.shape[2], *window.shape[-2:]).to(
+        comfy.model_management.intermediate_device()
+    )
+    return positive, negative, latent
