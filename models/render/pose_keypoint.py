@@ -10,22 +10,25 @@ it is that here too, never the SMPL-X ``neck`` joint. Wan adds two toe points
 after the 18 (mean of big and small toe); the pack's ``left_foot`` /
 ``right_foot`` stand for them.
 
-``POSE_KEYPOINT`` is the type comfyui_controlnet_aux passes between nodes: a
-list with one dict per frame, laid out like ``encode_poses_as_dict`` in its
-``src/custom_controlnet_aux/dwpose/__init__.py`` (OpenPose's JSON output)::
+``POSE_KEYPOINT`` is the type comfyui_controlnet_aux passes between nodes (and
+newer ComfyUI cores' SDPose nodes): a list with one dict per frame in OpenPose's
+JSON output layout::
 
     {"people": [{"pose_keypoints_2d": [x, y, c] * 18,
-                 "face_keypoints_2d": [x, y, c] * 70 or None,
-                 "hand_left_keypoints_2d": [x, y, c] * 21 or None,
-                 "hand_right_keypoints_2d": [x, y, c] * 21 or None}],
+                 "face_keypoints_2d": [x, y, c] * 70,
+                 "hand_left_keypoints_2d": [x, y, c] * 21,
+                 "hand_right_keypoints_2d": [x, y, c] * 21}],
      "canvas_height": H, "canvas_width": W}
 
-Conventions matched from that pack: coordinates are absolute canvas pixels (its
-DWPose node writes pixels; its readers accept both and tell them apart with
-``is_normalized``); a kept point has ``c = 1.0`` and a dropped one is
-``[0, 0, 0]`` (its ``decode_json_as_poses`` treats any ``c < 1`` as missing, so
-real scores would be thrown away there); a part with no kept point is ``None``;
-a frame with nobody is ``people: []``. "Left hand" is the person's left.
+Every part of a person is always a full list, never ``None``: core's
+``SDPoseDrawKeypoints`` reshapes face (70), hands (21) and body (18) without a
+check, controlnet_aux's ``FacialPartColoringFromPoseKps`` takes the face's
+``len``. A missing point or part is zeros (``[0, 0, 0]`` per point): every
+reader skips it (controlnet_aux's ``decode_json_as_poses`` treats ``c < 1`` as
+missing, core's drawer ``c < threshold``, core's face boxes skip a face with no
+extent). Coordinates are absolute canvas pixels; a kept point has ``c = 1.0``
+(real scores below 1 would be thrown away by controlnet_aux); a frame with
+nobody is ``people: []``. "Left hand" is the person's left.
 """
 
 from __future__ import annotations
@@ -97,14 +100,17 @@ def hand_keypoints(motion: Motion, t: int) -> np.ndarray:
     return np.concatenate([motion.hands2d[t], motion.hands_conf[t][..., None]], -1).astype(np.float64)
 
 
-def _flatten(points: np.ndarray, keep: np.ndarray, fit: FrameFit) -> list[float] | None:
-    """(N, 2) source px + (N,) bool -> flat [x, y, 1.0 | 0, 0, 0] canvas px, or None if none kept."""
-    if not keep.any():
-        return None
-    xy = fit.apply(points)
+FACE_POINTS = 70
+"""OpenPose's face: 68 iBUG points + right, left eye."""
+
+
+def _flatten(points: np.ndarray, keep: np.ndarray, fit: FrameFit) -> list[float]:
+    """(N, 2) source px + (N,) bool -> flat [x, y, 1.0 | 0, 0, 0] * N canvas px (all zeros if none kept)."""
     flat = np.zeros((len(points), 3), np.float64)
-    flat[keep, :2] = xy[keep]
-    flat[keep, 2] = 1.0
+    if keep.any():
+        xy = fit.apply(points)
+        flat[keep, :2] = xy[keep]
+        flat[keep, 2] = 1.0
     return [float(v) for v in flat.reshape(-1)]
 
 
@@ -112,7 +118,7 @@ def _face_points(motion: Motion, t: int, body: np.ndarray) -> np.ndarray | None:
     """The 70-point OpenPose face (68 iBUG points + right, left eye) when the motion
     has a 68/70-point face; other layouts (e.g. MediaPipe's 478) have no OpenPose meaning."""
     F = motion.face2d.shape[1]
-    if F == 70:
+    if F == FACE_POINTS:
         return motion.face2d[t].astype(np.float64)
     if F == 68:  # DWPose pads its 68 points with the two eyes the same way
         return np.concatenate([motion.face2d[t], body[[14, 15], :2]], 0)
@@ -131,13 +137,14 @@ def pose_keypoint_frame(motion: Motion, t: int, fit: FrameFit, threshold: float 
     keep[1] = bool(
         motion.conf[t, sk["left_shoulder"]] >= threshold and motion.conf[t, sk["right_shoulder"]] >= threshold
     )
-    pose = _flatten(body[:, :2], keep, fit)
     hands = hand_keypoints(motion, t)
     face = _face_points(motion, t, body)
-    face_ok = bool(np.asarray(motion.get("face_valid", motion.valid))[t])
+    face_ok = face is not None and bool(np.asarray(motion.get("face_valid", motion.valid))[t])
+    if face is None:  # no OpenPose meaning: a zero-confidence face of the full length
+        face = np.zeros((FACE_POINTS, 2))
     person = {
-        "pose_keypoints_2d": pose if pose is not None else [0.0] * (3 * len(OPENPOSE18)),
-        "face_keypoints_2d": (_flatten(face, np.full(len(face), face_ok), fit) if face is not None else None),
+        "pose_keypoints_2d": _flatten(body[:, :2], keep, fit),
+        "face_keypoints_2d": _flatten(face, np.full(len(face), face_ok), fit),
         "hand_left_keypoints_2d": _flatten(hands[0, :, :2], hands[0, :, 2] >= threshold, fit),
         "hand_right_keypoints_2d": _flatten(hands[1, :, :2], hands[1, :, 2] >= threshold, fit),
     }

@@ -292,7 +292,7 @@ def test_pose_keypoint_round_trip():
     right = np.array(f0["people"][0]["hand_right_keypoints_2d"]).reshape(21, 3)
     assert np.allclose(left[:, :2], m.hands2d[0, 0], atol=1e-4)
     assert np.allclose(right[:, :2], m.hands2d[0, 1], atol=1e-4)
-    assert f0["people"][0]["face_keypoints_2d"] is None  # no 68/70-point face in this motion
+    assert f0["people"][0]["face_keypoints_2d"] == [0.0] * 210  # no 68/70-point face: zero confidence
     knee = np.array(frames[1]["people"][0]["pose_keypoints_2d"]).reshape(18, 3)[OPENPOSE18.index("left_knee")]
     assert knee.tolist() == [0.0, 0.0, 0.0]
     assert frames[2]["people"] == []
