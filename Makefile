@@ -34,7 +34,7 @@ workflows: $(STAMP)  ## rewrite workflows/*.json from scripts/workflows/workflow
 	$(PY) -m scripts.workflows.build_workflows
 
 bench: $(STAMP)  ## benchmarks: print figures and ratios measured side by side
-	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+	@for b in benchmarks/bench_*.py; do m=$$(basename $$b .py); echo "== $$m"; $(PY) -m benchmarks.$$m || exit 1; done
 
 clean:  ## remove the host, the venv and caches (media is re-fetched on demand)
 	rm -rf .venv .host .cache tests/artifacts tests/browser/node_modules

@@ -1,6 +1,6 @@
 """Separate MediaPipe solutions vs MediaPipe Holistic for skeleton extraction.
 
-    .venv/bin/python benchmarks/bench_extract_backends.py [--frames 120]
+    .venv/bin/python -m benchmarks.bench_extract_backends [--frames 120]
 
 Both backends see the same person crops, frame by frame: the pack's person
 tracker (``models.extract.tracking``) picks the crop, then
@@ -42,24 +42,21 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import time
 from collections import defaultdict
 
+import numpy as np
+
+from models.core.roi import SquareCrop
+from models.extract import driver as extract
+from models.extract import face_mesh, landmarkers
+from models.extract.body_mapping import MP
+from models.extract.landmarkers import landmark_array
+from models.extract.tracking import PersonFollower
+from models.io.video import FileVideo
+from scripts.harness.fetch_media import fetch
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
-
-import numpy as np  # noqa: E402
-
-from models.core.roi import SquareCrop  # noqa: E402
-from models.extract import driver as extract  # noqa: E402
-from models.extract import face_mesh, landmarkers  # noqa: E402
-from models.extract.body_mapping import MP  # noqa: E402
-from models.extract.landmarkers import landmark_array  # noqa: E402
-from models.extract.tracking import PersonFollower  # noqa: E402
-from models.io.video import FileVideo  # noqa: E402
-from scripts.harness.fetch_media import fetch  # noqa: E402
-
 CLIPS = (("demo.mp4", 120), ("single_face.mp4", 72), ("WolfgangLanger_Pexels.mp4", 240))
 
 

@@ -1,6 +1,6 @@
 """Guide rendering speed: ms per frame for each style at 832x480 and 1280x720.
 
-    .venv/bin/python benchmarks/bench_render.py [--frames 120] [--repeat 3] [--all-cores]
+    .venv/bin/python -m benchmarks.bench_render [--frames 120] [--repeat 3] [--all-cores]
 
 Renders a synthetic person (tests/unit/motion_fixtures.py) whose arms swing and
 head turns, through ``models.render.frames.render_frames`` (the path a sampler takes),
@@ -11,19 +11,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
-sys.path.insert(0, os.path.join(ROOT, "tests", "unit"))
+import cv2
+import numpy as np
 
-import cv2  # noqa: E402
-import numpy as np  # noqa: E402
-from motion_fixtures import FRONTAL_HEAD, person_motion, reproject, yaw  # noqa: E402
-
-from models.core.skeleton import BODY  # noqa: E402
-from models.render.frames import STYLES, render_frames  # noqa: E402
+from models.core.skeleton import BODY
+from models.render.frames import STYLES, render_frames
+from tests.unit.motion_fixtures import FRONTAL_HEAD, person_motion, reproject, yaw
 
 SIZES = ((832, 480), (1280, 720))
 

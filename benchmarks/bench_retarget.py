@@ -1,6 +1,6 @@
 """Bone retargeting speed: frames/s of the retarget, and the bone editor's redraw per drag event.
 
-    .venv/bin/python benchmarks/bench_retarget.py [--repeat 5] [--long 5000] [--moves 200]
+    .venv/bin/python -m benchmarks.bench_retarget [--repeat 5] [--long 5000] [--moves 200]
                                                   [--skip-browser] [--refresh] [--profile]
 
 1. Retarget throughput on real motion: the sports2d clip (demo.mp4, 230 frames)
@@ -37,15 +37,13 @@ import sys
 import tempfile
 import time
 
+import numpy as np
+
+from models.core.motion import OPTIONAL_PER_FRAME, PER_FRAME, Motion
+from models.retarget.transfer import retarget_details
+from scripts.harness.fetch_media import fetch
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
-
-import numpy as np  # noqa: E402
-
-from models.core.motion import OPTIONAL_PER_FRAME, PER_FRAME, Motion  # noqa: E402
-from models.retarget.transfer import retarget_details  # noqa: E402
-from scripts.harness.fetch_media import fetch  # noqa: E402
-
 CACHE = os.path.join(ROOT, ".cache", "bench")
 DRIVING = "demo_driving.motion.npz"
 REFERENCE = "astronaut_reference.motion.npz"

@@ -13,7 +13,7 @@ Prints, measured side by side in this one run:
    (9-frame segments, 1 motion frame; precomputed per-frame face motion on the
    DA_FACE, as Face Encode with a MODEL gives it).
 
-Timings are the best of ``--repeat`` alternating runs. Run: ``python benchmarks/bench_sampler.py``.
+Timings are the best of ``--repeat`` alternating runs. Run: ``python -m benchmarks.bench_sampler``.
 """
 
 from __future__ import annotations
@@ -28,14 +28,12 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
-sys.path.insert(0, os.path.join(ROOT, "tests", "unit"))
 
 W, H = 96, 64
 
 
 def _setup():
-    import sampler_fixtures as fx  # noqa: E402  (host import, pack loader, tiny inputs)
+    from tests.unit import sampler_fixtures as fx  # host import, pack loader, tiny inputs
 
     sampler = fx.engine_module()
     core = fx.core_wan_nodes()
@@ -198,7 +196,11 @@ def rss_child(segments: int) -> None:
 
 def peak_rss(segments: int) -> dict:
     out = subprocess.run(
-        [sys.executable, __file__, "--rss-child", str(segments)], capture_output=True, text=True, check=True
+        [sys.executable, "-m", "benchmarks.bench_sampler", "--rss-child", str(segments)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
 

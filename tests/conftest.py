@@ -1,18 +1,16 @@
-"""Shared fixtures: the repo root on sys.path (so `import models` works without
-ComfyUI) and the real sample media, fetched from registry packages and cached."""
+"""Shared fixtures: the real sample media (fetched from registry packages and cached), the
+real ComfyUI server and the tiny checkpoints. The repo root is on sys.path through
+pytest.ini's ``pythonpath = .``, so ``models``, ``scripts`` and ``tests`` import as packages."""
 
 from __future__ import annotations
 
 import os
-import sys
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
+from scripts.harness import fetch_media
 
-from scripts.harness import fetch_media  # noqa: E402
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 ARTIFACTS = os.path.join(ROOT, "tests", "artifacts")
 
@@ -70,8 +68,7 @@ def tiny_models(test_nodes_server):
     server's models/diffusion_models and models/vae; kind ('animate', 't2v', 'vae') -> file name."""
     import shutil
 
-    sys.path.append(os.path.join(ROOT, "tests"))
-    from assets import tiny_wan  # as tests/host/test_sampler_node.py imports it
+    from tests.assets import tiny_wan
 
     names = {}
     for kind, path in tiny_wan.ensure_assets().items():

@@ -3,7 +3,7 @@
 Tests that need the host's real code (loaders, models, sampler) call
 ``host_import.comfy()`` before importing any ``comfy.*`` module::
 
-    import host_import
+    from tests import host_import
     host_import.comfy()
     import comfy.sd
 

@@ -7,16 +7,13 @@ from __future__ import annotations
 import json
 import os
 import re
-import sys
 
 import numpy as np
 import pytest
 
 from models.core.motion import Motion
 from models.core.skeleton import BODY
-
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from test_frontend import run_node_script  # noqa: E402
+from tests.browser.test_frontend import run_node_script
 
 pytestmark = pytest.mark.browser
 FRAMES = 20

@@ -17,7 +17,6 @@ import json
 import os
 import re
 import shutil
-import sys
 import uuid
 
 import av
@@ -26,9 +25,7 @@ import pytest
 from scripts.workflows.build_workflows import WORKFLOWS, load, names, template_path
 from scripts.workflows.workflow_format import MODEL_WIDGETS, to_api_prompt
 from scripts.workflows.workflow_specs import MEDIA
-
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from test_frontend import run_node_script  # noqa: E402
+from tests.browser.test_frontend import run_node_script
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 NAMES = tuple(names())  # tests/host/test_workflows.py checks there are the six of the issue

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import os
-import sys
 
 import av
 import pytest
 
 from scripts.harness.comfy_server import PromptError
-
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "unit"))
-from motion_fixtures import person_motion  # noqa: E402
+from tests.unit.motion_fixtures import person_motion
 
 pytestmark = pytest.mark.host
 

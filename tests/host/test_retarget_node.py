@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import sys
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -18,9 +17,7 @@ import pytest
 from models.core.motion import Motion
 from models.core.skeleton import BODY
 from scripts.harness.comfy_server import PromptError
-
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "unit"))
-from motion_fixtures import person_motion  # noqa: E402
+from tests.unit.motion_fixtures import person_motion
 
 pytestmark = pytest.mark.host
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import re
-import sys
 
 import numpy as np
 import pytest
@@ -15,10 +14,8 @@ from models.core.motion import Motion
 from models.core.skeleton import BODY
 from models.retarget.smplx_body import SmplxBody
 from scripts.harness.comfy_server import PromptError
-
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "unit"))
-import smplx_fixtures as fx  # noqa: E402
-from motion_fixtures import person_motion  # noqa: E402
+from tests.unit import smplx_fixtures as fx
+from tests.unit.motion_fixtures import person_motion
 
 pytestmark = pytest.mark.host
 

@@ -21,12 +21,9 @@ import types
 import numpy as np
 import torch
 
-TESTS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-ROOT = os.path.dirname(TESTS)
-if TESTS not in sys.path:
-    sys.path.append(TESTS)
+from tests import host_import
 
-import host_import  # noqa: E402
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 PACK_NAME = "dreamactor_pack"
 
@@ -81,7 +78,8 @@ def load_tiny(kind: str = "animate"):
     host_import.comfy()
     import comfy.sd
     import comfy.utils
-    from assets import tiny_wan
+
+    from tests.assets import tiny_wan
 
     paths = tiny_wan.ensure_assets()
     if kind == "vae":
@@ -107,9 +105,8 @@ def clip_vision(seed: int = 5):
 
 def moving_person(num_frames: int, image_size=(96, 64)):
     """A person motion (tests/unit/motion_fixtures) whose arms swing, so every frame differs."""
-    import motion_fixtures as mf
-
     from models.core.skeleton import BODY
+    from tests.unit import motion_fixtures as mf
 
     m = mf.person_motion(num_frames, image_size=image_size, pelvis=(0.0, 0.05, 3.5))
     for t in range(num_frames):

@@ -9,23 +9,16 @@ per crop here), so pixel-path tests use one face frame and tokens are cached.
 from __future__ import annotations
 
 import copy
-import os
-import sys
 import types
 
 import pytest
 import torch
 
-TESTS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-if TESTS not in sys.path:
-    sys.path.append(TESTS)
-
-import host_import  # noqa: E402
-from assets import tiny_wan  # noqa: E402
-
-from models.core.errors import DreamActorError  # noqa: E402
-from models.dit import forward as daf  # noqa: E402
-from models.dit.conds import concat_mask, empty_latent, reference_concat  # noqa: E402
+from models.core.errors import DreamActorError
+from models.dit import forward as daf
+from models.dit.conds import concat_mask, empty_latent, reference_concat
+from tests import host_import
+from tests.assets import tiny_wan
 
 ATOL = 1e-5
 H = W = 4  # latent size (32x32 pixels)

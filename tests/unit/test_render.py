@@ -4,22 +4,19 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 
 import numpy as np
 import pytest
 from PIL import Image
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from motion_fixtures import FRONTAL_HEAD, joint2d, person_motion, reproject, set_joint, yaw  # noqa: E402
-
-from models.core.errors import DreamActorError  # noqa: E402
-from models.core.motion import project  # noqa: E402
-from models.core.skeleton import BODY  # noqa: E402
-from models.render.fit import fit_frame  # noqa: E402
-from models.render.frames import STYLES, render_frame, render_frames  # noqa: E402
-from models.render.pose_keypoint import OPENPOSE18, to_pose_keypoint  # noqa: E402
-from models.render.wan import COLORS, limb_color, stick_widths  # noqa: E402
+from models.core.errors import DreamActorError
+from models.core.motion import project
+from models.core.skeleton import BODY
+from models.render.fit import fit_frame
+from models.render.frames import STYLES, render_frame, render_frames
+from models.render.pose_keypoint import OPENPOSE18, to_pose_keypoint
+from models.render.wan import COLORS, limb_color, stick_widths
+from tests.unit.motion_fixtures import FRONTAL_HEAD, joint2d, person_motion, reproject, set_joint, yaw
 
 SRC = (640, 480)
 

@@ -3,7 +3,6 @@ the folder it lives in, and the shared vectors the JS prediction is tested again
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import time
@@ -29,15 +28,13 @@ from models.retarget.transfer import retarget_details
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 VECTORS = os.path.join(HERE, "..", "vectors", "bone_editor_vectors.json")
-MAKER = os.path.join(HERE, "..", "vectors", "make_bone_editor_vectors.py")
 
 
 @pytest.fixture(scope="module")
 def maker():
-    spec = importlib.util.spec_from_file_location("make_bone_editor_vectors", MAKER)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    from tests.vectors import make_bone_editor_vectors
+
+    return make_bone_editor_vectors
 
 
 @pytest.fixture(scope="module")

@@ -19,12 +19,10 @@ import numpy as np
 import pytest
 import torch
 
-sys.path.append(os.path.dirname(os.path.abspath(__file__)))
-import sampler_fixtures as fx  # noqa: E402
-
-from models.dit.sampling import face_pixels, pose_window, window_crops  # noqa: E402
-from models.dit.segments import plan_segments  # noqa: E402
-from models.render.frames import render_frames  # noqa: E402
+from models.dit.sampling import face_pixels, pose_window, window_crops
+from models.dit.segments import plan_segments
+from models.render.frames import render_frames
+from tests.unit import sampler_fixtures as fx
 
 W, H = 64, 48
 STYLE = "wan-animate"
@@ -451,14 +449,13 @@ def test_cfg_on_face_only_guides_with_the_positive_prompt(sampler, animate, vae,
     assert np.abs(frames(4.0, "text and face") - plain).max() > 1e-2
 
 
+# run with cwd = the repo root, so `tests` imports as a package (no sys.path edit)
 KEY_SCRIPT = """
-import sys, torch
-sys.path.insert(0, {root!r}); sys.path.insert(0, {unit!r})
-import sampler_fixtures as fx
+from tests.unit import sampler_fixtures as fx
 s = fx.engine_module()
 model, vae = fx.load_tiny("animate"), fx.load_tiny("vae")
 print(s.run_key(model, vae, fx.text_conditioning(1), fx.text_conditioning(2), fx.clip_vision(),
-                fx.reference_image(), fx.moving_person(5), fx.face_track(5), {{"seed": 1}}))
+                fx.reference_image(), fx.moving_person(5), fx.face_track(5), {"seed": 1}))
 """
 
 
@@ -466,9 +463,7 @@ def test_run_key_is_the_same_in_a_new_process(sampler, animate, vae):
     """Resuming after a crash needs the same folder: the key must not depend on the process."""
     import subprocess
 
-    here = os.path.dirname(os.path.abspath(__file__))
-    script = KEY_SCRIPT.format(root=fx.ROOT, unit=here)
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=fx.ROOT)
+    out = subprocess.run([sys.executable, "-c", KEY_SCRIPT], capture_output=True, text=True, check=True, cwd=fx.ROOT)
     theirs = out.stdout.strip().splitlines()[-1]
     mine = sampler.run_key(
         animate,

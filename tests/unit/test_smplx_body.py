@@ -11,21 +11,18 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import sys
 
 import numpy as np
 import pytest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import smplx_fixtures as fx  # noqa: E402
-from motion_fixtures import person_motion  # noqa: E402
-
-from models.core.errors import DreamActorError  # noqa: E402
-from models.core.motion import Motion, project  # noqa: E402
-from models.core.skeleton import BODY  # noqa: E402
-from models.retarget.lengths import BODY_MODEL_NOTE, bone_lengths, measured_bone_lengths  # noqa: E402
-from models.retarget.smplx_body import CONVENTION_BONES, JOINT_NAMES, SmplxBody, load_shape_space, measure_segments  # noqa: E402
-from models.retarget.transfer import retarget_details  # noqa: E402
+from models.core.errors import DreamActorError
+from models.core.motion import Motion, project
+from models.core.skeleton import BODY
+from models.retarget.lengths import BODY_MODEL_NOTE, bone_lengths, measured_bone_lengths
+from models.retarget.smplx_body import CONVENTION_BONES, JOINT_NAMES, SmplxBody, load_shape_space, measure_segments
+from models.retarget.transfer import retarget_details
+from tests.unit import smplx_fixtures as fx
+from tests.unit.motion_fixtures import person_motion
 
 IDX = BODY.index
 LEG_BONES = ("left_knee", "right_knee", "left_ankle", "right_ankle", "left_foot", "right_foot")

@@ -9,30 +9,23 @@ outputs. tests/js/bone_editor_model.test.mjs checks the JS prediction against it
 exact where the edit leaves the legs alone, close for leg edits.
 tests/unit/test_retarget_preview.py recomputes it, so a stale file fails.
 
-    .venv/bin/python tests/vectors/make_bone_editor_vectors.py
+    .venv/bin/python -m tests.vectors.make_bone_editor_vectors
 """
 
 from __future__ import annotations
 
 import json
 import os
-import sys
 
 import numpy as np
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-for p in (ROOT, os.path.join(ROOT, "tests", "unit")):
-    if p not in sys.path:
-        sys.path.insert(0, p)
-
-from motion_fixtures import standing_joints  # noqa: E402
-
-from models.core.motion import Motion, project  # noqa: E402
-from models.core.skeleton import BODY  # noqa: E402
-from models.retarget.bone_edits import parse_bone_edits  # noqa: E402
-from models.retarget.kinematics import forward_kinematics, unit_directions  # noqa: E402
-from models.retarget.preview import build_preview, frames_payload  # noqa: E402
-from models.retarget.transfer import retarget_details  # noqa: E402
+from models.core.motion import Motion, project
+from models.core.skeleton import BODY
+from models.retarget.bone_edits import parse_bone_edits
+from models.retarget.kinematics import forward_kinematics, unit_directions
+from models.retarget.preview import build_preview, frames_payload
+from models.retarget.transfer import retarget_details
+from tests.unit.motion_fixtures import standing_joints
 
 PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bone_editor_vectors.json")
 PAR = list(BODY.parents)

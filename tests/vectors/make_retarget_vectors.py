@@ -5,26 +5,21 @@ Python retarget of one frame: the same joints for the same edits within 1e-6.
 Both tests/unit/test_retarget_vectors.py and tests/js/retarget_geometry.test.mjs
 read this file; the Python test also recomputes it, so a stale file fails.
 
-    .venv/bin/python tests/vectors/make_retarget_vectors.py
+    .venv/bin/python -m tests.vectors.make_retarget_vectors
 """
 
 from __future__ import annotations
 
 import json
 import os
-import sys
 
 import numpy as np
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
-
-from models.core.errors import DreamActorError  # noqa: E402
-from models.core.motion import default_camera, project  # noqa: E402
-from models.core.skeleton import BODY  # noqa: E402
-from models.retarget.bone_edits import PRESETS, SCALE_RANGE, parse_bone_edits  # noqa: E402
-from models.retarget.kinematics import drag_along_bone, retarget_pose  # noqa: E402
+from models.core.errors import DreamActorError
+from models.core.motion import default_camera, project
+from models.core.skeleton import BODY
+from models.retarget.bone_edits import PRESETS, SCALE_RANGE, parse_bone_edits
+from models.retarget.kinematics import drag_along_bone, retarget_pose
 
 PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "retarget_vectors.json")
 

@@ -1,0 +1,1 @@
+"""Test assets built on demand (tiny random-weight checkpoints in the real key layouts)."""

@@ -1,0 +1,1 @@
+"""Host tests: a real ComfyUI server with the pack, prompts posted to ``/prompt``."""
