@@ -18,7 +18,7 @@ face landmarks of each frame (``face_crop_boxes``):
   with the eye line instead.
 
 The boxes are smoothed over time (Gaussian-weighted local-linear fits, no lag:
-``models.head.sphere.smooth_series``; the side twice as much as the centre, in log
+``models.core.smoothing.smooth_series``; the side twice as much as the centre, in log
 scale: faces change size slowly and size jitter reads as zooming), then
 clamped so the unsmoothed centre never drifts more than ``max_offset`` of the side
 from the crop centre during fast moves. Frames without a face hold the last
@@ -33,6 +33,7 @@ import numpy as np
 
 from ..core.errors import DreamActorError
 from ..core.motion import Motion
+from ..core.smoothing import smooth_series
 from ..head.canonical_face import (
     CANONICAL_FACE,
     CHIN,
@@ -42,7 +43,7 @@ from ..head.canonical_face import (
     RIGID_LANDMARKS,
     similarity_fit,
 )
-from ..head.sphere import face_measured, smooth_series
+from ..head.sphere import face_measured
 from ..io.video import LazyVideo
 
 FACE_LENGTH_M = float(np.linalg.norm(CANONICAL_FACE[FOREHEAD_TOP] - CANONICAL_FACE[CHIN]))
@@ -160,10 +161,9 @@ def face_crop_boxes(
     if not follow_roll:
         raw[:, 3] = 0.0
     raw[valid, 3] = np.unwrap(raw[valid, 3])
-    w = valid.astype(np.float64)
     box = raw.copy()
-    box[:, [0, 1, 3]] = smooth_series(raw[:, [0, 1, 3]], w, smoothing)
-    box[:, 2] = np.exp(smooth_series(np.log(np.maximum(raw[:, 2:3], 1e-6)), w, 2.0 * smoothing))[:, 0]
+    box[:, [0, 1, 3]] = smooth_series(raw[:, [0, 1, 3]], smoothing, valid)
+    box[:, 2] = np.exp(smooth_series(np.log(np.maximum(raw[:, 2], 1e-6)), 2.0 * smoothing, valid))
     # Never let smoothing leave the face off-centre in a fast move.
     limit = max_offset * box[:, 2:3]
     box[:, :2] = raw[:, :2] + np.clip(box[:, :2] - raw[:, :2], -limit, limit)

@@ -7,8 +7,9 @@ neutral frame scales the expression, and averaging neighbouring frames calms it.
 
 - ``intensity``: m'(t) = m(n) + k (m(t) - m(n)) for the neutral frame n
   (0 = every frame wears the neutral face, 1 = as driven, > 1 = exaggerated);
-- ``smoothing``: a Gaussian over time (sigma in frames) before the intensity, for
-  jittery face crops (small faces, compressed clips).
+- ``smoothing``: the pack's temporal smoother (``models.core.smoothing.smooth_series``,
+  a Gaussian-weighted local line, sigma in frames) before the intensity, for jittery
+  face crops (small faces, compressed clips); no lag at the clip's ends.
 
 Pure numpy: no ComfyUI here.
 """
@@ -16,9 +17,9 @@ Pure numpy: no ComfyUI here.
 from __future__ import annotations
 
 import numpy as np
-from scipy.ndimage import gaussian_filter1d
 
 from ..core.errors import DreamActorError
+from ..core.smoothing import smooth_series
 
 INTENSITY_RANGE = (0.0, 3.0)
 SMOOTHING_RANGE = (0.0, 10.0)
@@ -66,7 +67,7 @@ def shape_expression(motion: np.ndarray, neutral: int, intensity: float = 1.0, s
     out = np.asarray(motion, np.float32)
     base = out[neutral].copy()
     if smoothing > 0:
-        out = gaussian_filter1d(out, sigma=smoothing, axis=0, mode="nearest").astype(np.float32)
+        out = smooth_series(out, smoothing).astype(np.float32)
     if intensity != 1.0:
         out = (base + np.float32(intensity) * (out - base)).astype(np.float32)
     return out

@@ -48,6 +48,7 @@ from scipy.spatial.transform import Rotation, Slerp
 
 from ..core.errors import DreamActorError
 from ..core.motion import Motion
+from ..core.smoothing import smooth_series
 from .canonical_face import CANONICAL_FACE, RIGID_LANDMARKS, similarity_fit
 
 HEAD_RADIUS_M = 0.095
@@ -175,41 +176,6 @@ def measure_head_pose_2d(face2d: np.ndarray, camera: np.ndarray) -> tuple[np.nda
 
 
 # ------------------------------------------------------------------ time series
-def _gaussian_kernel(sigma: float) -> np.ndarray:
-    half = max(1, int(np.ceil(3.0 * sigma)))
-    k = np.exp(-0.5 * (np.arange(-half, half + 1) / sigma) ** 2)
-    return k / k.sum()
-
-
-def smooth_series(values: np.ndarray, weights: np.ndarray, sigma: float) -> np.ndarray:
-    """Gaussian-weighted local-linear smoothing of values (T, D), listening only to
-    frames with weight > 0.
-
-    Each frame gets the value at its own time of a straight line fitted to its
-    weighted neighbours (Gaussian, ``sigma`` frames). Inside a run this is the
-    plain Gaussian average; at clip ends and gap edges, where the neighbours are all
-    on one side, the line keeps a moving head from lagging behind. Frames with no
-    weighted neighbour keep their value."""
-    values = np.asarray(values, np.float64)
-    T = len(values)
-    if sigma <= 0 or T < 2:
-        return values.copy()
-    k = _gaussian_kernel(sigma)
-    half = len(k) // 2
-    d = np.arange(-half, half + 1, dtype=np.float64)  # neighbour offset
-    w = np.lib.stride_tricks.sliding_window_view(np.pad(np.asarray(weights, np.float64), half), len(k)) * k
-    y = np.lib.stride_tricks.sliding_window_view(np.pad(values, ((half, half), (0, 0))), len(k), axis=0)
-    s0, s1, s2 = w.sum(1), w @ d, w @ (d * d)  # (T,)
-    y0, y1 = np.einsum("tk,tdk->td", w, y), np.einsum("tk,tdk->td", w * d, y)  # (T, D)
-    det = s0 * s2 - s1 * s1
-    line = det > 1e-6 * np.maximum(s0 * s2, 1e-12)
-    out = values.copy()
-    mean = s0 > 1e-9
-    out[mean] = y0[mean] / s0[mean, None]
-    out[line] = (s2[line, None] * y0[line] - s1[line, None] * y1[line]) / det[line, None]
-    return out
-
-
 def continuous_quaternions(rotations: np.ndarray) -> np.ndarray:
     """(T, 3, 3) -> (T, 4) quaternions with each one's sign chosen nearest the previous,
     so that averaging neighbours never crosses the q / -q double cover."""
@@ -228,7 +194,7 @@ def smooth_rotations(rotations: np.ndarray, weights: np.ndarray, sigma: float) -
         return out
     q = np.zeros((len(out), 4))
     q[keep] = continuous_quaternions(out[keep])
-    q = smooth_series(q, keep.astype(np.float64), sigma)
+    q = smooth_series(q, sigma, keep)
     out[keep] = Rotation.from_quat(q[keep] / np.linalg.norm(q[keep], axis=1, keepdims=True)).as_matrix()
     return out
 
@@ -365,11 +331,11 @@ def fit_head_sphere(motion: Motion, smoothing: float = 1.5, max_hold: int = 12) 
     both = measured & body_ok
     if both.any():  # the body's depth comes from another model: shift it onto the face's
         body_ctr = body_ctr + np.median((ctr_meas - body_ctr)[both], axis=0)
-    body_ctr = smooth_series(body_ctr, body_ok, smoothing)
+    body_ctr = smooth_series(body_ctr, smoothing, body_ok)
     if measured.any():
         rotation, centre, radius = fill_face_gaps(
             smooth_rotations(rot_meas, measured, smoothing),
-            smooth_series(ctr_meas, measured, smoothing),
+            smooth_series(ctr_meas, smoothing, measured),
             measured,
             body_ctr,
             body_ok,

@@ -31,6 +31,7 @@ import os
 import numpy as np
 
 from ..core.errors import DreamActorError
+from ..core.smoothing import smooth_series
 from ..dit.segment_cache import load_manifest
 from ..dit.segments import Segment
 from ..io.video import LazyVideo
@@ -91,29 +92,6 @@ def lab_stats(frame: np.ndarray, stride: int = 4) -> np.ndarray:
 # ---------------------------------------------------------------- smoothing
 
 
-def smooth_local_linear(values: np.ndarray, sigma: float) -> np.ndarray:
-    """(T, D) -> (T, D): each frame gets a Gaussian-weighted straight-line fit of its
-    neighbours evaluated at itself (no lag at the ends, a linear drift is kept exactly).
-    O(T * kernel) time, O(T) memory."""
-    values = np.asarray(values, np.float64)
-    T = len(values)
-    if sigma <= 0 or T < 3:
-        return values.copy()
-    half = max(1, int(np.ceil(3 * sigma)))
-    d = np.arange(-half, half + 1, dtype=np.float64)
-    k = np.exp(-0.5 * (d / sigma) ** 2)
-    ones = np.ones(T)
-    # sums over neighbours t + d of w(d) * {1, d, d^2} * y: correlations with the kernel
-    conv = lambda x, kern: np.convolve(np.pad(x, half), kern[::-1], mode="valid")  # noqa: E731
-    s0, s1, s2 = conv(ones, k), conv(ones, k * d), conv(ones, k * d * d)
-    out = np.empty_like(values)
-    for j in range(values.shape[1]):
-        y0, y1 = conv(values[:, j], k), conv(values[:, j], k * d)
-        det = s0 * s2 - s1 * s1
-        out[:, j] = np.where(det > 1e-9, (s2 * y0 - s1 * y1) / np.where(det > 1e-9, det, 1.0), y0 / s0)
-    return out
-
-
 def colour_maps(stats: np.ndarray, anchor: np.ndarray, sigma: float, strength: float = 1.0, pinned=None):
     """Per-frame Oklab maps ``lab' = lab * gain + offset`` from statistics.
 
@@ -126,7 +104,7 @@ def colour_maps(stats: np.ndarray, anchor: np.ndarray, sigma: float, strength: f
     drift = np.asarray(stats, np.float64) - anchor
     if pinned is not None:
         drift[pinned] = 0.0
-    smooth = anchor + smooth_local_linear(drift, sigma)
+    smooth = anchor + smooth_series(drift, sigma)
     mean, std = smooth[:, :3], np.maximum(smooth[:, 3:], STD_FLOOR)
     gain = np.clip(np.maximum(anchor[3:], STD_FLOOR) / std, 1.0 / MAX_GAIN, MAX_GAIN)
     # full correction: (lab - mean) * gain + anchor_mean; strength blends it with the identity
@@ -135,7 +113,7 @@ def colour_maps(stats: np.ndarray, anchor: np.ndarray, sigma: float, strength: f
     if pinned is not None:  # identity on the anchor, then a short fade into the corrected frames
         gain_s[pinned], offset_s[pinned] = 1.0, 0.0
         fade = max(1.0, sigma / 8)
-        gain_s, offset_s = smooth_local_linear(gain_s, fade), smooth_local_linear(offset_s, fade)
+        gain_s, offset_s = smooth_series(gain_s, fade), smooth_series(offset_s, fade)
         gain_s[pinned], offset_s[pinned] = 1.0, 0.0
     return gain_s.astype(np.float32), offset_s.astype(np.float32)
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from models.core.gaps import fill_gaps, fillable_gaps
-from models.core.smoothing import OneEuroParams, one_euro, runs
+from models.core.smoothing import OneEuroParams, one_euro, runs, smooth_series
 
 FPS = 30.0
 
@@ -95,3 +95,28 @@ def test_short_gaps_are_interpolated_and_marked(max_gap, filled_frames):
 def test_gaps_at_the_ends_stay_open():
     valid = np.array([0, 1, 1, 0], bool)
     assert fillable_gaps(valid, 10) == []
+
+
+def test_local_line_listens_only_to_valid_frames_and_bridges_short_gaps():
+    """smooth_series: axis 0 is time, any trailing shape; invalid frames are not listened to."""
+    t = np.arange(120, dtype=np.float64)
+    ramp = np.stack([2.0 + 0.05 * t, -1.0 + 0.01 * t], 1)[:, :, None] * np.ones((1, 1, 3))  # (T, 2, 3)
+    valid = np.ones(120, bool)
+    valid[50:56] = False
+    spoiled = ramp.copy()
+    spoiled[50:56] = 99.0  # what a lost detection leaves behind
+    out = smooth_series(spoiled, 4.0, valid)
+    assert out.shape == ramp.shape and out.dtype == np.float64
+    assert np.abs(out - ramp).max() < 1e-9  # the gap is bridged by the line, the junk never heard
+    far = np.zeros(40, bool)
+    far[:3] = True
+    lone = smooth_series(np.arange(40.0), 1.0, far)
+    assert np.array_equal(lone[20:], np.arange(20.0, 40.0))  # no valid neighbour: value kept
+
+
+def test_local_line_has_no_lag_at_the_clip_ends():
+    t = np.arange(60, dtype=np.float64)
+    move = 0.02 * t**2  # accelerating
+    plain = np.convolve(np.pad(move, 6, mode="edge"), np.ones(13) / 13, mode="valid")  # a box blur lags
+    smooth = smooth_series(move, 2.0)
+    assert abs(smooth[-1] - move[-1]) < 0.2 * abs(plain[-1] - move[-1])

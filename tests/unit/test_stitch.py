@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from models.core.errors import DreamActorError
+from models.core.smoothing import smooth_series
 from models.dit.segment_cache import SegmentCache, to_uint8
 from models.dit.segments import plan_segments
 from models.stitch.stitched_video import (
@@ -25,7 +26,6 @@ from models.stitch.stitched_video import (
     lab_stats,
     oklab_to_rgb,
     rgb_to_oklab,
-    smooth_local_linear,
 )
 
 H, W = 48, 64
@@ -196,9 +196,9 @@ def test_oklab_round_trip_and_known_values():
 def test_local_linear_smoothing_keeps_lines_and_removes_jitter():
     t = np.arange(200, dtype=np.float64)
     line = np.stack([0.3 + 0.002 * t, -0.1 * np.ones_like(t)], 1)
-    assert np.abs(smooth_local_linear(line, 12.0) - line).max() < 1e-9
+    assert np.abs(smooth_series(line, 12.0) - line).max() < 1e-9
     noisy = line + np.random.default_rng(2).normal(0, 0.01, line.shape)
-    smoothed = smooth_local_linear(noisy, 12.0)
+    smoothed = smooth_series(noisy, 12.0)
     assert np.abs(smoothed - line).std() < 0.3 * np.abs(noisy - line).std()
 
 
