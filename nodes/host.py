@@ -19,6 +19,12 @@ def node_errors(node_id: str):
         raise e.at(node_id) from None
 
 
+def validation_message(node_id: str, input: str, what: str, fix: str) -> str:
+    """A ``validate_inputs`` answer (the host shows the returned string) worded as every
+    DreamActorError is: ``[node, input 'x'] what. Fix: fix``."""
+    return str(DreamActorError(what, fix=fix, input=input, node=node_id))
+
+
 class Progress:
     """A ComfyUI progress bar that also checks for the user's interrupt.
 

@@ -8,7 +8,7 @@ import folder_paths
 from comfy_api.latest import io, ui
 
 from ..models.core.motion import Motion as MotionData
-from .host import node_errors
+from .host import node_errors, validation_message
 from .types import CATEGORY, Motion
 
 SUFFIX = ".motion.npz"
@@ -101,9 +101,11 @@ class LoadMotion(io.ComfyNode):
     @classmethod
     def validate_inputs(cls, file):
         if not folder_paths.exists_annotated_filepath(file):
-            return (
-                f"[DreamActorLoadMotion] input 'file': '{file}' was not found. "
-                "Fix: put the .motion.npz in ComfyUI's input folder and refresh (press R)."
+            return validation_message(
+                "DreamActorLoadMotion",
+                "file",
+                f"'{file}' was not found",
+                "put the .motion.npz in ComfyUI's input folder and refresh (press R)",
             )
         return True
 

@@ -26,7 +26,7 @@ from ..models.retarget.smplx_body import EXTENSIONS as SMPLX_EXTENSIONS
 from ..models.retarget.smplx_body import FOLDER as SMPLX_FOLDER
 from ..models.retarget.transfer import retarget_details
 from . import routes
-from .host import node_errors
+from .host import node_errors, validation_message
 from .motion_io import describe
 from .types import CATEGORY, Motion
 
@@ -207,16 +207,20 @@ class BoneRetarget(io.ComfyNode):
     def validate_inputs(cls, scale=None, dx=None, dy=None, bone_edits=None):
         lo, hi = MANUAL_SCALE_RANGE
         if scale is not None and not (isinstance(scale, (int, float)) and math.isfinite(scale) and lo <= scale <= hi):
-            return (
-                f"[{NODE_ID}, input 'scale'] the framing scale {scale!r} is outside [{lo}, {hi}]. "
-                f"Fix: set scale between {lo} and {hi} (1 keeps the driver's framing)"
+            return validation_message(
+                NODE_ID,
+                "scale",
+                f"the framing scale {scale!r} is outside [{lo}, {hi}]",
+                f"set scale between {lo} and {hi} (1 keeps the driver's framing)",
             )
         for name, v in (("dx", dx), ("dy", dy)):
             a, b = OFFSET_RANGE
             if v is not None and not (isinstance(v, (int, float)) and math.isfinite(v) and a <= v <= b):
-                return (
-                    f"[{NODE_ID}, input '{name}'] the offset {v!r} is outside [{a}, {b}] (fractions of the "
-                    f"picture). Fix: set {name} between {a} and {b}"
+                return validation_message(
+                    NODE_ID,
+                    name,
+                    f"the offset {v!r} is outside [{a}, {b}] (fractions of the picture)",
+                    f"set {name} between {a} and {b}",
                 )
         if isinstance(bone_edits, str):
             try:

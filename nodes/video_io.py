@@ -11,7 +11,7 @@ from comfy_api.latest import io, ui
 from ..models.core.errors import DreamActorError
 from ..models.io.video import ArrayVideo, FileVideo, LazyVideo
 from ..models.io.video_writer import write_mp4
-from .host import Progress, node_errors
+from .host import Progress, node_errors, validation_message
 from .types import CATEGORY, Video, audio_from_core, audio_to_core, frames_to_image
 
 SILENT_RATE = 44100
@@ -88,9 +88,11 @@ class LoadVideo(io.ComfyNode):
     @classmethod
     def validate_inputs(cls, video, **kwargs):
         if not folder_paths.exists_annotated_filepath(video):
-            return (
-                f"[DreamActorLoadVideo] input 'video': file '{video}' is not in ComfyUI's input folder. "
-                "Fix: upload it with the node's upload button or copy it to the input folder."
+            return validation_message(
+                "DreamActorLoadVideo",
+                "video",
+                f"file '{video}' is not in ComfyUI's input folder",
+                "upload it with the node's upload button or copy it to the input folder",
             )
         return True
 
