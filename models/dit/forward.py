@@ -31,6 +31,7 @@ F face frames (video frames), T_f face-token frames, N face tokens per frame (5:
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -241,13 +242,32 @@ def face_residual(dm, i: int, x: torch.Tensor, face: torch.Tensor, strength: flo
     return x + (out if strength == 1 else strength * out)
 
 
-def run_blocks(dm, x, e0, freqs, context, context_img_len, face, settings, transformer_options):
-    """All blocks; Face Attn after every 5th when ``face`` tokens (B, T, N, D) are given."""
+def after_block_patches(x, i: int, x_input, e, transformer_options):
+    """The host's ``patches['double_block']`` after block ``i`` (newer cores: Uni3C, block-indexed
+    patches), called with the arguments the newest ``WanModel.forward_orig`` passes."""
+    for patch in transformer_options.get("patches", {}).get("double_block", ()):
+        args = {"img": x, "x": x_input, "vec": e, "block_index": i, "img_offset": 0}
+        x = patch(dict(args, transformer_options=transformer_options))["img"]
+    return x
+
+
+def run_blocks(dm, x, e, e0, freqs, context, context_img_len, face, settings, transformer_options, x_input):
+    """All blocks; Face Attn after every 5th when ``face`` tokens (B, T, N, D) are given.
+
+    As the newest host's block loop: ``transformer_options`` carries ``total_blocks``,
+    ``block_type`` and the running ``block_index``; ``patches_replace['dit']`` may replace
+    a block and ``patches['double_block']`` run after each (after its Face Attn).
+    x_input (B, C_in, T, H, W) is the padded model input the patches receive.
+    """
     use_face = face is not None and settings.face_strength != 0
+    transformer_options["total_blocks"] = len(dm.blocks)
+    transformer_options["block_type"] = "double"
     for i in range(len(dm.blocks)):
+        transformer_options["block_index"] = i
         x = run_block(dm, i, x, e0, freqs, context, context_img_len, transformer_options)
         if use_face and i % FACE_ADAPTER_EVERY == 0:
             x = face_residual(dm, i, x, face, settings.face_strength)
+        x = after_block_patches(x, i, x_input, e, transformer_options)
     return x
 
 
@@ -285,6 +305,7 @@ def dreamactor_forward(
 
     patches = embed_patches(dm, x, pose_latents, settings)
     grid = patches.shape[2:]
+    transformer_options["grid_sizes"] = grid  # as the newest host sets it for its patches
     face = None
     if face_tokens is not None and settings.face_strength != 0:
         face = align_face_tokens(face_tokens.to(patches.dtype), settings.num_references, grid[0])
@@ -292,7 +313,7 @@ def dreamactor_forward(
 
     e, e0 = time_embeddings(dm, timestep, tokens.dtype)
     context, context_img_len = context_embeddings(dm, context, clip_fea)
-    tokens = run_blocks(dm, tokens, e0, freqs, context, context_img_len, face, settings, transformer_options)
+    tokens = run_blocks(dm, tokens, e, e0, freqs, context, context_img_len, face, settings, transformer_options, x)
     out = dm.unpatchify(dm.head(tokens, e), grid)
     return out[:, :, :t, :h, :w]
 
@@ -301,10 +322,14 @@ def dreamactor_forward(
 
 
 class DreamActorWrapper:
-    """A DIFFUSION_MODEL wrapper that runs :func:`dreamactor_forward` instead of the host's.
+    """A DIFFUSION_MODEL wrapper that makes :func:`dreamactor_forward` the model call.
 
-    Face tokens come per conditioning through ``model_conds[FACE_TOKENS_KEY]``;
-    without them, host-style ``face_video_pixels`` conditioning is encoded here.
+    It does not cut the host's wrapper chain: the wrappers after it (e.g. a TeaCache-style
+    cache added to the MODEL) still run, through a new host executor (the ``executor``'s
+    own class, duck-typed) whose innermost call is the DreamActor forward instead of the
+    host's ``_forward``; the wrappers before it have already run. Face tokens come per
+    conditioning through ``model_conds[FACE_TOKENS_KEY]``; without them, host-style
+    ``face_video_pixels`` conditioning is encoded here.
     """
 
     def __init__(self, settings: DreamActorSettings):
@@ -314,6 +339,15 @@ class DreamActorWrapper:
         self, executor, x, timestep, context, clip_fea=None, time_dim_concat=None, transformer_options=None, **kwargs
     ):
         dm = executor.class_obj
+        inner = type(executor).new_class_executor(
+            functools.partial(self.forward, dm), dm, executor.wrappers, idx=executor.idx + 1
+        )
+        return inner.execute(x, timestep, context, clip_fea, time_dim_concat, transformer_options, **kwargs)
+
+    def forward(
+        self, dm, x, timestep, context, clip_fea=None, time_dim_concat=None, transformer_options=None, **kwargs
+    ):
+        """The innermost call of the chain on the DiT ``dm`` (in place of the host's ``_forward``)."""
         tokens = kwargs.get(FACE_TOKENS_KEY)
         if tokens is None and kwargs.get("face_pixel_values") is not None and self.settings.face_strength != 0:
             tokens = encode_face(dm, kwargs["face_pixel_values"])
@@ -335,8 +369,8 @@ def install_dreamactor(patcher, settings: DreamActorSettings):
     """A clone of ``patcher`` (a ModelPatcher) that runs the DreamActor forward.
 
     The user's MODEL is never touched: the clone has its own wrapper table. The
-    wrapper replaces the DiT call, so DIFFUSION_MODEL wrappers added after it
-    (inner ones) are not run; outer ones are.
+    wrapper replaces only the innermost DiT call: the other DIFFUSION_MODEL wrappers
+    on the MODEL, before or after it, still run.
     """
     check_is_wan_animate(patcher)
     clone = patcher.clone()

@@ -34,6 +34,21 @@ def check_vae(vae) -> None:
         )
 
 
+def check_no_context_windows(model) -> None:
+    """Core context windows (the MODEL's ``model_options['context_handler']``) slice the pose
+    latents and face pixels per window but know nothing of face tokens or several leading
+    references: they would give wrong frames here, so they are refused before any work."""
+    if model.model_options.get("context_handler") is None:
+        return
+    raise DreamActorError(
+        "the MODEL carries core context windows (a 'Context Windows (Manual)' or 'WAN Context Windows "
+        "(Manual)' node), which do not know DreamActor's face tokens and references",
+        fix="remove that node between the model loader and this sampler: DreamActor Sampler makes long "
+        "videos itself, in segments (segment_length, motion_frames)",
+        input="model",
+    )
+
+
 def check_inputs(motion, face, reference) -> None:
     if reference is None or reference.ndim != 4 or reference.shape[0] < 1:
         raise DreamActorError(

@@ -43,7 +43,7 @@ from ...models.dit.segments import DEFAULT_MOTION_FRAMES, DEFAULT_SEGMENT_LENGTH
 from ...models.io.video import to_uint8_rgb
 from ...models.render.frames import STYLES
 from ..face_motion import model_compute, motion_encoder, motion_source
-from .conditioning import check_inputs, check_vae, reference_latents, segment_conditioning
+from .conditioning import check_inputs, check_no_context_windows, check_vae, reference_latents, segment_conditioning
 
 CFG_MODES = ("text and face", "face only")
 
@@ -128,6 +128,7 @@ def sample_segments(
     Wan-Animate's own choice). ``on_segment(index)`` is called after each segment is on disk.
     """
     daf.check_is_wan_animate(model)
+    check_no_context_windows(model)
     check_vae(vae)
     check_inputs(motion, face, reference)
     if cfg_on not in CFG_MODES:

@@ -185,9 +185,9 @@ def test_parity_honours_block_patches(dm, inputs):
     assert maxdiff(out, host_forward(dm, inputs, pose_latents=inputs.pose)) > 1e-3
 
 
-def test_precomputed_tokens_equal_face_crops(dm, inputs, tokens):
+def test_precomputed_tokens_equal_face_crops(host, dm, inputs, tokens):
     wrapper = daf.DreamActorWrapper(daf.DreamActorSettings())
-    executor = types.SimpleNamespace(class_obj=dm)
+    executor = host.patcher_extension.WrapperExecutor.new_class_executor(None, dm, [wrapper])
     with torch.inference_mode():
         crops = wrapper(
             executor,
