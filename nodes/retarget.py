@@ -23,9 +23,8 @@ from ..models.retarget.preview import (
 )
 from ..models.retarget.smplx_body import DOWNLOAD_FIX, SmplxBody
 from ..models.retarget.smplx_body import EXTENSIONS as SMPLX_EXTENSIONS
-from ..models.retarget.smplx_body import FOLDER as SMPLX_FOLDER
+from ..models.retarget.smplx_body import FOLDER as SMPLX_FOLDER  # registered by extension.register_model_folders
 from ..models.retarget.transfer import retarget_details
-from . import routes
 from .host import node_errors, validation_message
 from .motion_io import describe
 from .types import CATEGORY, Motion
@@ -34,21 +33,6 @@ NODE_ID = "DreamActorBoneRetarget"
 DEFAULT_EDITS = BoneEdits().to_json()
 OFFSET_RANGE = (-2.0, 2.0)
 NO_BODY_MODEL = "none (priors)"
-
-routes.register()
-
-
-def _register_smplx_folder() -> None:
-    """ComfyUI/models/smplx holds the user's SMPL-X files (a licensed download); an
-    extra_model_paths.yaml entry named 'smplx' adds folders to it."""
-    default = os.path.join(folder_paths.models_dir, SMPLX_FOLDER)
-    if SMPLX_FOLDER not in folder_paths.folder_names_and_paths:
-        folder_paths.folder_names_and_paths[SMPLX_FOLDER] = ([default], set(SMPLX_EXTENSIONS))
-    else:
-        folder_paths.add_model_folder_path(SMPLX_FOLDER, default)
-
-
-_register_smplx_folder()
 
 
 def body_model_options() -> list[str]:
