@@ -8,6 +8,7 @@ from ..models.render.fit import FITS
 from ..models.render.frames import STYLES
 from ..models.render.guide_video import GuideVideo
 from ..models.render.pose_keypoint import to_pose_keypoint
+from . import inputs
 from .host import Progress, node_errors
 from .types import CATEGORY, Motion, PoseKeypoint, Video, video_to_image
 
@@ -42,10 +43,7 @@ class RenderGuide(io.ComfyNode):
                     tooltip="How the source frame is placed: contain = letterbox (keeps aspect), "
                     "cover = fill and crop, stretch = fill and distort.",
                 ),
-                io.Int.Input("start_frame", default=0, min=0, max=10_000_000, tooltip="First motion frame to draw."),
-                io.Int.Input(
-                    "frame_count", default=0, min=0, max=10_000_000, tooltip="How many frames to draw (0 = to the end)."
-                ),
+                *inputs.frame_range("First motion frame to draw.", "How many frames to draw (0 = to the end)."),
                 Video.Input(
                     "background",
                     optional=True,

@@ -11,6 +11,7 @@ from comfy_api.latest import io, ui
 from ..models.core.errors import DreamActorError
 from ..models.io.video import ArrayVideo, FileVideo, LazyVideo
 from ..models.io.video_writer import write_mp4
+from . import inputs
 from .host import Progress, node_errors, validation_message
 from .types import CATEGORY, Video, audio_from_core, audio_to_core, frames_to_image
 
@@ -42,37 +43,18 @@ class LoadVideo(io.ComfyNode):
                     tooltip="A video in ComfyUI's input folder (mp4, mov, webm, mkv). "
                     "Use the upload button to add one.",
                 ),
-                io.Int.Input(
-                    "start_frame",
-                    default=0,
-                    min=0,
-                    max=10_000_000,
-                    tooltip="First source frame to use (0 = the beginning).",
+                *inputs.frame_range(
+                    "First source frame to use (0 = the beginning).",
+                    "How many frames to use after start_frame (counted after every_nth). 0 = to the end of the clip.",
                 ),
-                io.Int.Input(
-                    "frame_count",
-                    default=0,
-                    min=0,
-                    max=10_000_000,
-                    tooltip="How many frames to use after start_frame (counted after every_nth). "
-                    "0 = to the end of the clip.",
+                inputs.every_nth(
+                    "Keep every n-th source frame (2 halves the frame rate; the duration and the audio stay the same)."
                 ),
-                io.Int.Input(
-                    "every_nth",
-                    default=1,
-                    min=1,
-                    max=100,
-                    tooltip="Keep every n-th source frame (2 halves the frame rate; the duration "
-                    "and the audio stay the same).",
-                ),
-                io.Float.Input(
-                    "fps",
+                inputs.fps(
+                    "Resample the selection to this frame rate (frames are repeated or dropped, duration kept). "
+                    "0 = keep the clip's own rate.",
                     default=0.0,
-                    min=0.0,
-                    max=240.0,
-                    step=0.001,
-                    tooltip="Resample the selection to this frame rate (frames are repeated or "
-                    "dropped, duration kept). 0 = keep the clip's own rate.",
+                    zero_keeps=True,
                 ),
             ],
             outputs=[
@@ -137,9 +119,7 @@ class ImagesToVideo(io.ComfyNode):
                     tooltip="Frames in order. A list of single images works too, "
                     "as long as they all have the same size.",
                 ),
-                io.Float.Input(
-                    "fps", default=24.0, min=0.01, max=240.0, step=0.001, tooltip="Frame rate of the frames."
-                ),
+                inputs.fps("Frame rate of the frames."),
                 io.Audio.Input("audio", optional=True, tooltip="Optional soundtrack to carry with the video."),
             ],
             outputs=[Video.Output(display_name="video", tooltip="The frames as a DA_VIDEO.")],
@@ -185,14 +165,7 @@ class SaveVideo(io.ComfyNode):
                 io.Audio.Input(
                     "audio", optional=True, tooltip="Soundtrack to mux. When empty, the DA_VIDEO's own audio is used."
                 ),
-                io.Float.Input(
-                    "fps",
-                    default=24.0,
-                    min=0.01,
-                    max=240.0,
-                    step=0.001,
-                    tooltip="Frame rate for an IMAGE batch (a DA_VIDEO keeps its own).",
-                ),
+                inputs.fps("Frame rate for an IMAGE batch (a DA_VIDEO keeps its own)."),
                 io.String.Input(
                     "filename_prefix",
                     default="DreamActor/video",
