@@ -1,9 +1,10 @@
 # ComfyUI-DreamActor: every target does its own set-up on a fresh machine.
 PY      := .venv/bin/python
+RUFF    := .venv/bin/ruff
 PORT    ?= 8188
 STAMP   := .host/.setup-done
 
-.PHONY: setup serve test test-unit test-host test-browser test-js demo workflows bench clean
+.PHONY: setup serve lint test test-unit test-host test-browser test-js demo workflows bench clean
 
 $(STAMP): scripts/harness/setup.sh constraints.txt requirements.txt requirements-dev.txt tests/browser/package.json
 	bash scripts/harness/setup.sh
@@ -12,6 +13,11 @@ setup: $(STAMP)  ## venv (torch pinned), ComfyUI 0.3.75 host, pack linked, chrom
 
 serve: $(STAMP)  ## real ComfyUI on 127.0.0.1:$(PORT) with the pack, foreground
 	PORT=$(PORT) $(PY) -m scripts.harness.comfy_server
+
+lint: $(STAMP)  ## ruff (lint, format check) and the import contracts (pyproject.toml)
+	$(RUFF) check .
+	$(RUFF) format --check .
+	$(PY) -m scripts.harness.lint_imports
 
 test: $(STAMP)  ## all tests: unit, JS, host (real server), browser (real frontend)
 	$(PY) -m scripts.harness.fetch_media > /dev/null
