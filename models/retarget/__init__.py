@@ -1,0 +1,4 @@
+"""The driver's motion on the character's body (``transfer.retarget_details``): bone kinematics,
+bone lengths (measured, mirrored, from body proportions or an SMPL-X fit), foot contacts and
+planting, framing into the reference picture, the artist's bone edits, and the preview the
+browser bone editor redraws from."""
