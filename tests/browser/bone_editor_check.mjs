@@ -39,6 +39,9 @@ try {
   result.editsWidgetHidden = await page.evaluate((id) => window.app.graph.getNodeById(id).widgets.find((w) => w.name === "bone_edits").hidden === true, result.ids.rt);
   await page.evaluate(() => window.app.queuePrompt(0, 1));
   result.firstPreview = await waitPreview(page, result.ids.rt);
+  await page.waitForTimeout(300); // any hook or timer after the run has had its turn
+  result.sizeSet = [640, 900]; // frameEditorNode's size: the artist's own
+  result.sizeAfterRun = await page.evaluate((id) => [...window.app.graph.getNodeById(id).size], result.ids.rt);
   step("first run shown in the editor");
 
   // ---- pick the frame where the forearm reads longest on screen, with the real frame slider

@@ -67,6 +67,12 @@ def test_the_servers_output_carries_the_edited_length(server, session):
     np.testing.assert_allclose(np.asarray(r["predictedJoints2d"]), m.joints2d[t], atol=0.05)
 
 
+def test_a_run_keeps_the_size_the_artist_gave_the_node(session):
+    r, _ = session
+    (w0, h0), (w1, h1) = r["sizeSet"], r["sizeAfterRun"]
+    assert w1 == w0 and h1 >= h0, (r["sizeSet"], r["sizeAfterRun"])
+
+
 def test_undo_and_the_workflow_round_trip(session):
     r, _ = session
     assert json.loads(r["undo"]["undone"])["scales"] == {} and r["undo"]["restored"]

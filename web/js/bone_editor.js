@@ -12,6 +12,7 @@
 // and the editor reads frames from /dreamactor/retarget_preview (see nodes/routes.py).
 import { app } from "../../../scripts/app.js";
 import { api } from "../../../scripts/api.js";
+import { chainCallback } from "./node_hooks.js";
 import {
   BONE_LABELS, DEFAULT_EDITS, EditHistory, HANDLE_BONES, PRESET_NAMES, SLIDER_RANGE, applyPreset, boneIsEdited,
   boneScale, boneSide, dragScale, editsToText, fitView, hitHandle, predictFrame, readEdits, resetBone,
@@ -607,37 +608,21 @@ app.registerExtension({
   name: "DreamActor.BoneEditor",
   async beforeRegisterNodeDef(nodeType, nodeData) {
     if (nodeData.name !== NODE_TYPE) return;
-    const onNodeCreated = nodeType.prototype.onNodeCreated;
-    nodeType.prototype.onNodeCreated = function () {
-      const r = onNodeCreated?.apply(this, arguments);
+    chainCallback(nodeType.prototype, "onNodeCreated", function () {
       this.boneEditor = new BoneEditor(this);
       const [w, h] = this.computeSize();
       this.setSize([Math.max(w, 520), Math.max(h, 780)]);
-      return r;
-    };
-    const onConfigure = nodeType.prototype.onConfigure;
-    nodeType.prototype.onConfigure = function (info) {
-      const r = onConfigure?.apply(this, arguments);
+    });
+    chainCallback(nodeType.prototype, "onConfigure", function (info) {
       const ed = this.boneEditor;
-      if (ed) {
-        ed.syncFromWidget();
-        const name = info?.properties?.dreamactor_preview;
-        if (name && name !== ed.preview?.name) ed.load(name);
-      }
-      return r;
-    };
-    const onExecuted = nodeType.prototype.onExecuted;
-    nodeType.prototype.onExecuted = function (message) {
-      const size = [...this.size];
-      const r = onExecuted?.apply(this, arguments);
+      if (!ed) return;
+      ed.syncFromWidget();
+      const name = info?.properties?.dreamactor_preview;
+      if (name && name !== ed.preview?.name) ed.load(name);
+    });
+    // the node keeps the artist's size after a run: the report line (dreamactor.js) only grows it
+    chainCallback(nodeType.prototype, "onExecuted", function (message) {
       this.boneEditor?.onExecuted(message);
-      // the pack's report line (dreamactor.js) fits the node to its minimum height after a run:
-      // keep the editor as large as the artist made it (after every onExecuted handler has run)
-      setTimeout(() => {
-        const h = Math.max(size[1], this.computeSize()[1]);
-        if (this.size[1] !== h) { this.setSize([this.size[0], h]); this.setDirtyCanvas?.(true, true); }
-      }, 0);
-      return r;
-    };
+    });
   },
 });

@@ -3,6 +3,7 @@
 // in a read-only line under the node, so artists see at a glance what a clip or a
 // motion holds without opening the console.
 import { app } from "../../../scripts/app.js";
+import { chainCallback } from "./node_hooks.js";
 
 const PACK_PREFIX = "DreamActor";
 const INFO_WIDGET = "dreamactor_info";
@@ -25,9 +26,7 @@ app.registerExtension({
   name: "DreamActor.Core",
   async beforeRegisterNodeDef(nodeType, nodeData) {
     if (!nodeData.name?.startsWith(PACK_PREFIX)) return;
-    const onExecuted = nodeType.prototype.onExecuted;
-    nodeType.prototype.onExecuted = function (message) {
-      onExecuted?.apply(this, arguments);
+    chainCallback(nodeType.prototype, "onExecuted", function (message) {
       const text = message?.text;
       if (!text) return;
       const el = infoElement(this);
@@ -35,6 +34,6 @@ app.registerExtension({
       // grow to fit the text, never shrink: the artist's own size (room for previews) stays
       this.setSize([this.size[0], Math.max(this.size[1], this.computeSize()[1])]);
       app.graph.setDirtyCanvas(true, true);
-    };
+    });
   },
 });
