@@ -212,17 +212,11 @@ class FaceTrack:
     def crops(self, start: int = 0, stop: int | None = None) -> np.ndarray:
         """Frames ``start..stop-1`` as (n, size, size, 3) uint8 face crops."""
         stop = self.num_frames if stop is None else stop
-        out = np.empty((stop - start, self.size, self.size, 3), np.uint8)
-        n = 0
-        for n, frame in enumerate(self.video.iter_frames(start, stop), 1):
-            out[n - 1] = cut_crop(frame, self.boxes[start + n - 1], self.size)
-        if n != stop - start:
-            raise DreamActorError(
-                f"the video ended after {start + n} frames",
-                fix="the file is truncated or damaged; re-export it",
-                input="video",
-            )
-        return out
+
+        def cut(t: int, frame: np.ndarray) -> np.ndarray:
+            return cut_crop(frame, self.boxes[t], self.size)
+
+        return self.video.collect(start, stop, (self.size, self.size, 3), cut)
 
     def windows(self, length: int, start: int = 0, stop: int | None = None):
         """Yield ``(first_index, crops)`` windows of at most ``length`` frames."""

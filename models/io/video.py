@@ -64,10 +64,16 @@ class LazyVideo:
     def window(self, start: int, stop: int) -> np.ndarray:
         """Frames ``start..stop-1`` as one (n, H, W, 3) uint8 array."""
         start, stop = self._check_range(start, stop)
-        out = np.empty((stop - start, self.height, self.width, 3), np.uint8)
+        return self.collect(start, stop, (self.height, self.width, 3))
+
+    def collect(self, start: int, stop: int, shape: tuple[int, ...], convert=None) -> np.ndarray:
+        """Frames ``start..stop-1`` decoded one at a time, each passed through
+        ``convert(index, frame) -> (*shape) uint8`` (default: the frame itself), stacked as
+        (n, *shape) uint8: only the result is held, never the decoded window."""
+        out = np.empty((stop - start, *shape), np.uint8)
         n = 0
         for n, frame in enumerate(self.iter_frames(start, stop), 1):
-            out[n - 1] = frame
+            out[n - 1] = frame if convert is None else convert(start + n - 1, frame)
         if n != stop - start:
             raise DreamActorError(
                 f"the video ended after {start + n} of {self.num_frames} frames",
@@ -135,16 +141,44 @@ class VideoProbe:
         return float(self.pts[-1]) * self.time_base + 1.0 / self.fps
 
 
-def _frame_timestamps(container, stream) -> np.ndarray:
+def _frame_timestamps(container, stream, name: str) -> np.ndarray:
     """Sorted pts of the displayable frames. Packets cut by an edit list (pts before the
-    stream start, or flagged discard) are never shown by the decoder, so they do not count."""
+    stream start, or flagged discard) are never shown by the decoder, so they do not count.
+    Frames are found by their timestamps, so a file whose frames share timestamps (a broken
+    muxer writes pts 0 on every packet) is refused rather than shown as one frame."""
     start = stream.start_time or 0
     pts = [
         p.pts
         for p in container.demux(stream)
         if p.size > 0 and p.pts is not None and p.pts >= start and not getattr(p, "is_discard", False)
     ]
-    return np.unique(np.asarray(pts, np.int64))
+    unique = np.unique(np.asarray(pts, np.int64))
+    repeated = len(pts) - len(unique)
+    if repeated > max(1, len(pts) // 100):
+        raise DreamActorError(
+            f"'{name}' is broken: {len(pts)} frames share {len(unique)} timestamps, so their timing is unknown",
+            fix="re-encode the clip so every frame has its own time (e.g. ffmpeg -i in -c:v libx264 out.mp4)",
+            input="video",
+        )
+    return unique
+
+
+MAX_FRAME_PIXELS = 40_000_000
+"""Largest frame accepted (8K is 33 Mpx): one decoded frame is 3 bytes a pixel, and a tiny
+image file can declare a huge picture."""
+MAX_FRAMES = 2_000_000
+"""Most frames a selection may have after resampling (18 hours at 30 fps)."""
+
+
+def check_frame_size(name: str, width: int, height: int) -> None:
+    """Refuse a picture larger than ``MAX_FRAME_PIXELS``, read from the header before decoding."""
+    if int(width) * int(height) > MAX_FRAME_PIXELS:
+        raise DreamActorError(
+            f"'{name}' has {width}x{height} frames ({width * height / 1e6:.0f} Mpx each), above the limit of "
+            f"{MAX_FRAME_PIXELS / 1e6:.0f} Mpx per frame",
+            fix="scale the clip down (e.g. to 1920 pixels wide) before loading it",
+            input="video",
+        )
 
 
 def probe_file(path: str) -> VideoProbe:
@@ -166,9 +200,10 @@ def probe_file(path: str) -> VideoProbe:
                     f"'{name}' has no video stream", fix="choose a video file (mp4, mov, webm, mkv)", input="video"
                 )
             stream = container.streams.video[0]
+            check_frame_size(name, stream.codec_context.width, stream.codec_context.height)
             rate = stream.average_rate or stream.guessed_rate or stream.base_rate
             fps = float(rate) if rate else 0.0
-            pts = _frame_timestamps(container, stream)
+            pts = _frame_timestamps(container, stream, name)
             time_base = float(stream.time_base)
             codec = stream.codec_context.name
             width, height = stream.codec_context.width, stream.codec_context.height
@@ -195,13 +230,22 @@ def probe_file(path: str) -> VideoProbe:
 
 
 def select_frames(
-    total: int, src_fps: float, start: int, count: int, every_nth: int, fps: float
+    total: int,
+    src_fps: float,
+    start: int,
+    count: int,
+    every_nth: int,
+    fps: float,
+    times: np.ndarray | None = None,
 ) -> tuple[np.ndarray, float]:
     """Map output frames to source frames.
 
     ``start``/``count``/``every_nth`` pick a range (count 0 = to the end); ``fps`` > 0
-    then resamples that range in time to ``fps`` (nearest source frame, so frames may
-    repeat or drop). Returns (source indices (n,) int64, output fps).
+    then resamples that range in time to ``fps``. ``times`` (total,) are the source
+    frames' timestamps in seconds (None: evenly spaced at ``src_fps``): output frame k
+    stands at ``times[first] + k / fps`` and shows the selected frame nearest that time,
+    so a variable-frame-rate clip keeps its timing; with ``fps`` 0 such a clip is
+    resampled to its highest steady rate. Returns (source indices (n,) int64, output fps).
     """
     if start < 0 or start >= total:
         raise DreamActorError(
@@ -222,15 +266,53 @@ def select_frames(
             fix=f"lower frame_count to at most {(total - start + every_nth - 1) // every_nth} or set it to 0 for all",
             input="frame_count",
         )
+    if not (math.isfinite(fps) and fps >= 0):
+        raise DreamActorError(
+            f"fps {fps} is not a frame rate", fix="set fps to 0 (the clip's own) or more", input="fps"
+        )
     idx = np.arange(start, stop, every_nth, dtype=np.int64)
     out_fps = src_fps / every_nth
-    if fps and fps > 0 and abs(fps - out_fps) > 1e-6:
-        duration = len(idx) / out_fps
-        n = max(1, int(round(duration * fps)))
-        t = np.arange(n) / fps
-        pick = np.clip(np.floor(t * out_fps + 1e-6).astype(np.int64), 0, len(idx) - 1)
-        idx, out_fps = idx[pick], float(fps)
-    return idx, float(out_fps)
+    t = (np.asarray(times, np.float64) if times is not None else np.arange(total) / src_fps)[idx]
+    steady = _steady(t, out_fps)
+    want = float(fps) if fps > 0 else (out_fps if steady else _highest_rate(t))
+    if steady and abs(want - out_fps) <= 1e-6:
+        return idx, float(out_fps)
+    span = t[-1] - t[0] + (float(np.median(np.diff(t))) if len(t) > 1 else 1.0 / out_fps)
+    n = int(round(span * want))
+    if n < 1:
+        raise DreamActorError(
+            f"fps {fps:g} gives no frame over the selected {span:.3f} s",
+            fix=f"set fps to at least {1.0 / span:.3f} (or 0 for the clip's own rate)",
+            input="fps",
+        )
+    check_frame_count(n, "fps")
+    grid = t[0] + np.arange(n) / want
+    right = np.clip(np.searchsorted(t, grid), 1, len(t) - 1) if len(t) > 1 else np.zeros(n, np.int64)
+    left = np.maximum(right - 1, 0)
+    pick = np.where(np.abs(t[right] - grid) < np.abs(grid - t[left]) - 1e-9, right, left)
+    return idx[pick], want
+
+
+def check_frame_count(n: int, input: str) -> None:
+    if n > MAX_FRAMES:
+        raise DreamActorError(
+            f"the selection would have {n} frames, above the limit of {MAX_FRAMES}",
+            fix="pick a shorter range (frame_count) or a lower fps",
+            input=input,
+        )
+
+
+def _steady(t: np.ndarray, rate: float) -> bool:
+    """True when timestamps ``t`` (n,) seconds sit within a quarter frame of an even ``rate`` grid."""
+    return len(t) < 2 or bool(np.max(np.abs(t - t[0] - np.arange(len(t)) / rate)) <= 0.25 / rate)
+
+
+def _highest_rate(t: np.ndarray) -> float:
+    """A variable-rate clip's highest steady rate (from its shortest usual frame interval),
+    so resampling to it drops no frame."""
+    d = np.diff(t)
+    d = d[d > 0]
+    return float(min(240.0, round(1.0 / np.percentile(d, 10), 3))) if len(d) else 1.0
 
 
 class FileVideo(LazyVideo):
@@ -243,7 +325,10 @@ class FileVideo(LazyVideo):
     def __init__(self, path: str, start: int = 0, count: int = 0, every_nth: int = 1, fps: float = 0.0):
         self.path = path
         self.info = probe_file(path)
-        self.indices, self.fps = select_frames(self.info.num_frames, self.info.fps, start, count, every_nth, fps)
+        times = self.info.pts.astype(np.float64) * self.info.time_base
+        self.indices, self.fps = select_frames(
+            self.info.num_frames, self.info.fps, start, count, every_nth, fps, times=times
+        )
         self.num_frames = int(len(self.indices))
         self.width, self.height = self.info.width, self.info.height
         self._reader = None  # (container, frame iterator) of an open decoder
@@ -336,9 +421,8 @@ class FileVideo(LazyVideo):
         """The audio under the selected frame range, or None when the file has none."""
         if not self.info.has_audio:
             return None
-        t0 = self.info.seconds(int(self.indices[0]))
-        t1 = self.info.seconds(int(self.indices[-1]) + 1)
-        return decode_audio(self.path, t0, t1)
+        t0 = self.info.seconds(int(self.indices[0]))  # output frame k stands at t0 + k / fps
+        return decode_audio(self.path, t0, t0 + self.num_frames / self.fps)
 
 
 AUDIO_PREROLL_S = 1.0
