@@ -27,13 +27,32 @@ def model_compute(patcher):
     return patcher.load_device, dtype
 
 
-def motion_encoder(patcher):
+def face_memory(patcher) -> int:
+    """Bytes to reserve for one motion-encoder batch: its first conv keeps 32 channels at
+    512x512 per crop, about four such tensors live at once."""
+    _, dtype = model_compute(patcher)
+    return daf.FACE_ENCODE_BATCH * 512 * 512 * 32 * 4 * torch.empty((), dtype=dtype).element_size()
+
+
+def load_for_face(patcher) -> None:
+    """Load ``patcher`` as the host loads it for sampling (weights on its device or streamed,
+    LoRA patches applied) with a face batch's memory reserved: the motion and face encoders
+    are then called on the host's terms (never on weights a VAE load has moved off)."""
+    comfy.model_management.load_models_gpu([patcher], memory_required=face_memory(patcher))
+
+
+def motion_encoder(patcher, load: bool = True):
     """A callable face crops (1, 3, n, 512, 512) in [-1, 1] -> per-frame motion (1, n, 512), run by
-    the host's motion encoder of ``patcher`` (a Wan-Animate MODEL) on its device."""
+    the host's motion encoder of ``patcher`` (a Wan-Animate MODEL) on its device. With ``load``
+    the model is loaded once, at the first call (:func:`load_for_face`); without, the caller
+    loads it before calling."""
     dm = daf.diffusion_model_of(patcher)
+    pending = [load]
 
     def encode(pixels: torch.Tensor) -> torch.Tensor:
-        comfy.model_management.load_models_gpu([patcher])
+        if pending[0]:
+            load_for_face(patcher)
+            pending[0] = False
         device, dtype = model_compute(patcher)
         with torch.inference_mode():
             return daf.encode_face_motion(dm, pixels.to(device=device, dtype=dtype))
@@ -41,11 +60,35 @@ def motion_encoder(patcher):
     return encode
 
 
+def original_weights(patcher, prefix: str):
+    """``original(name, tensor)`` for module_fingerprint: the weight as loaded from the file.
+
+    While the host has a MODEL loaded, its LoRA patches are baked into the live weights and
+    the originals kept in the patcher's ``backup`` (shared by its clones) until unload: a
+    key read from live values would depend on whether the model happened to be loaded.
+    """
+    backup = getattr(patcher, "backup", None) or {}
+
+    def original(name: str, tensor):
+        saved = backup.get(prefix + name)
+        return tensor if saved is None else saved.weight
+
+    return original
+
+
+def patcher_fingerprint(patcher, module, prefix: str, extra=None) -> str:
+    """Identity of ``module`` (state-dict prefix ``prefix`` in ``patcher``) from its original
+    weights; ``extra`` carries the patches (LoRA tensors and strengths) and options."""
+    return module_fingerprint(module, extra=extra, original=original_weights(patcher, prefix))
+
+
 def motion_source(patcher) -> str:
-    """Identity of the motion encoder a face motion came from (weights, compute dtype, its patches)."""
+    """Identity of the motion encoder a face motion came from (original weights, compute dtype,
+    its patches)."""
     dm = daf.diffusion_model_of(patcher)
     patches = {k: v for k, v in getattr(patcher, "patches", {}).items() if "motion_encoder" in k}
-    return module_fingerprint(dm.motion_encoder, extra={"dtype": str(model_compute(patcher)[1]), "patches": patches})
+    extra = {"dtype": str(model_compute(patcher)[1]), "patches": patches}
+    return patcher_fingerprint(patcher, dm.motion_encoder, "diffusion_model.motion_encoder.", extra)
 
 
 def face_motion_store(root: str, source: str, face) -> FaceMotionStore:

@@ -147,12 +147,14 @@ def content_key(*parts: Any) -> str:
     return h.hexdigest()
 
 
-def module_fingerprint(module, extra: Any = None) -> str:
+def module_fingerprint(module, extra: Any = None, original=None) -> str:
     """Identity of a torch module's weights without reading them all (a 14B model is 28 GB).
 
     Hashes every tensor's name, shape and dtype, and a strided sample of values of
     up to ``MODULE_SAMPLE_TENSORS`` tensors spread over the state dict; ``extra``
-    (e.g. a patcher's LoRA patches) is hashed by value.
+    (e.g. a patcher's LoRA patches) is hashed by value. ``original(name, tensor)``,
+    when given, returns the tensor to sample in place of the live one (the weights as
+    loaded from the file, where a host patches LoRAs into the live weights on load).
     """
     h = hashlib.sha256(f"module;{type(module).__module__}.{type(module).__qualname__};".encode())
     named = sorted(list(module.named_parameters()) + list(module.named_buffers()), key=lambda kv: kv[0])
@@ -165,6 +167,7 @@ def module_fingerprint(module, extra: Any = None) -> str:
     )
     for i in sorted(pick):
         name, t = named[i]
+        t = original(name, t) if original is not None else t
         try:
             flat = t.detach().reshape(-1)
             flat = flat[:: max(1, flat.numel() // MODULE_SAMPLE_VALUES)][:MODULE_SAMPLE_VALUES]

@@ -42,7 +42,7 @@ from ...models.dit.segment_cache import (
 from ...models.dit.segments import DEFAULT_MOTION_FRAMES, DEFAULT_SEGMENT_LENGTH, plan_segments
 from ...models.io.video import to_uint8_rgb
 from ...models.render.frames import STYLES
-from ..face_motion import model_compute, motion_encoder, motion_source
+from ..face_motion import load_for_face, model_compute, motion_encoder, motion_source, patcher_fingerprint
 from .conditioning import check_inputs, check_no_context_windows, check_vae, reference_latents, segment_conditioning
 
 CFG_MODES = ("text and face", "face only")
@@ -54,9 +54,8 @@ CFG_MODES = ("text and face", "face only")
 def run_key(model, vae, positive, negative, clip_vision_output, reference, motion, face, settings: dict) -> str:
     """Hash of everything that changes the frames (models.dit.segment_cache)."""
     dm = daf.diffusion_model_of(model)
-    model_id = module_fingerprint(
-        dm, extra={"class": type(model.model).__name__, "patches": model.patches, "options": model.model_options}
-    )
+    extra = {"class": type(model.model).__name__, "patches": model.patches, "options": model.model_options}
+    model_id = patcher_fingerprint(model, dm, "diffusion_model.", extra)  # original weights, not live ones
     vae_id = module_fingerprint(vae.first_stage_model, extra={"class": type(vae.first_stage_model).__name__})
     face_id = {
         "boxes": face.boxes,
@@ -244,7 +243,7 @@ class SegmentRun:
     def encode_motion(self, pixels):
         """Face crops (1, 3, n, 512, 512) -> per-frame motion (1, n, 512), on the model's device."""
         if self._encode is None:
-            self._encode = motion_encoder(self.patched)
+            self._encode = motion_encoder(self.patched, load=False)  # face_tokens loads it
         return self._encode(pixels)
 
     def check_face_tokens(self):
@@ -259,6 +258,7 @@ class SegmentRun:
 
     def face_tokens(self, segment):
         """(pos, neg) face tokens (1, T_f, N, D) of the window, encoded together as the host batches them."""
+        load_for_face(self.patched)  # once per segment: a VAE call may have moved the weights off
         store = self.cache.face_motion(self.motion.num_frames) if self.face.tokens is None else None
         rows = fill_face_motion(
             store,
