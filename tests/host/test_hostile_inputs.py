@@ -1,0 +1,396 @@
+"""Hostile and careless input through the real server (issue 14): one table of bad inputs.
+
+Every case is queued to the same server; each must end in a message from the pack that
+names the node, the input and a fix (or in the host's own range check, for values outside
+a declared range), never in raw exception text; the server must keep answering, no case may
+read a file outside ComfyUI's folders, and no case may grow the server's peak memory by
+1.5 GB or leave it grown after the run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import struct
+import urllib.error
+import urllib.request
+import zipfile
+import zlib
+
+import av
+import numpy as np
+import psutil
+import pytest
+
+from models.core.motion import Motion
+from scripts.harness.comfy_server import PromptError
+
+pytestmark = pytest.mark.host
+
+GB = 1 << 30
+MEMORY_BUDGET = int(1.5 * GB)
+KEPT_BUDGET = 512 << 20
+NAN, INF = float("nan"), float("inf")
+
+
+# ------------------------------------------------------------------------ files to feed
+def write_clip(path: str, n: int = 12, side: int = 64, fps: int = 12) -> str:
+    """A tiny H.264 clip without sound: frame i is uniform grey 10 * i."""
+    with av.open(path, "w") as c:
+        s = c.add_stream("libx264", rate=fps)
+        s.width = s.height = side
+        s.pix_fmt = "yuv420p"
+        for i in range(n):
+            frame = av.VideoFrame.from_ndarray(np.full((side, side, 3), 10 * i, np.uint8), format="rgb24")
+            c.mux(s.encode(frame))
+        c.mux(s.encode(None))
+    return path
+
+
+def write_pts0_clip(path: str, n: int = 20, side: int = 64) -> str:
+    """A Matroska clip whose packets all carry pts 0 and dts 0 (a broken muxer's output)."""
+    with av.open(path, "w", format="matroska") as c:
+        s = c.add_stream("mpeg4", rate=30)
+        s.width = s.height = side
+        s.pix_fmt = "yuv420p"
+        packets = []
+        for i in range(n):
+            frame = av.VideoFrame.from_ndarray(np.full((side, side, 3), 10 * i, np.uint8), format="rgb24")
+            frame.pts = i
+            packets += s.encode(frame)
+        packets += s.encode(None)
+        for p in packets:
+            p.pts = p.dts = 0
+            c.mux(p)
+    return path
+
+
+def write_huge_png(path: str, side: int = 16000) -> str:
+    """A black side x side greyscale PNG streamed row by row (a few hundred KB on disk)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    z = zlib.compressobj(9)
+    row = b"\x00" * (side + 1)
+    idat = b"".join(z.compress(row) for _ in range(side)) + z.flush()
+    with open(path, "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0)))
+        f.write(chunk(b"IDAT", idat) + chunk(b"IEND", b""))
+    return path
+
+
+def good_motion(T: int = 6) -> Motion:
+    m = Motion.empty(T, (64, 64), 12.0)
+    m.joints3d[..., 2] = 3.0
+    m.valid[:] = True
+    m.conf[:] = 0.9
+    return m
+
+
+def write_motion(path: str, **changes) -> str:
+    """A valid motion file with some arrays replaced (validation skipped, as a careless tool would)."""
+    arrays = good_motion().to_arrays()
+    arrays.update(changes)
+    with open(path, "wb") as f:
+        np.savez_compressed(f, **arrays)
+    return path
+
+
+def write_motion_bomb(path: str, extra_bytes: int) -> str:
+    """A valid motion file plus an extra key of ``extra_bytes`` zeros (compresses ~1000:1)."""
+    write_motion(path)
+    n = extra_bytes // 8
+    header = np.lib.format.header_data_from_array_1_0(np.zeros(0))
+    header["shape"] = (n,)
+    with zipfile.ZipFile(path, "a", compression=zipfile.ZIP_DEFLATED) as z:
+        with z.open("padding.npy", "w", force_zip64=True) as f:
+            np.lib.format.write_array_header_1_0(f, header)
+            block = bytes(8 << 20)
+            for _ in range(extra_bytes // len(block)):
+                f.write(block)
+    return path
+
+
+# ------------------------------------------------------------------------------ prompts
+def load_video(video, **over):
+    """Load Video -> Save Video (a prompt needs an output node to run)."""
+    inputs = {"video": video, "start_frame": 0, "frame_count": 0, "every_nth": 1, "fps": 0.0, **over}
+    save = {"video": ["1", 0], "fps": 24.0, "crf": 30, "filename_prefix": "tests/hostile"}
+    return {
+        "1": {"class_type": "DreamActorLoadVideo", "inputs": inputs},
+        "9": {"class_type": "DreamActorSaveVideo", "inputs": save},
+    }
+
+
+def save_motion(prompt, node):
+    prompt["8"] = {
+        "class_type": "DreamActorSaveMotion",
+        "inputs": {"motion": [node, 0], "filename_prefix": "tests/hostile"},
+    }
+    return prompt
+
+
+def load_motion(file):
+    return {
+        "1": {"class_type": "DreamActorLoadMotion", "inputs": {"file": file}},
+        "2": {"class_type": "DreamActorSaveMotion", "inputs": {"motion": ["1", 0], "filename_prefix": "tests/hostile"}},
+    }
+
+
+def skeleton_extract(clip, **over):
+    p = load_video(clip)
+    inputs = {
+        "video": ["1", 0],
+        "person": 0,
+        "hands": False,
+        "face": False,
+        "smooth": True,
+        "min_cutoff": 1.0,
+        "beta": 1.0,
+        "fill_gaps": 8,
+        **over,
+    }
+    p["2"] = {"class_type": "DreamActorSkeletonExtract", "inputs": inputs}
+    return save_motion(p, "2")
+
+
+def head_sphere(motion_file, smoothing):
+    p = {"1": {"class_type": "DreamActorLoadMotion", "inputs": {"file": motion_file}}}
+    p["2"] = {
+        "class_type": "DreamActorHeadSphereFit",
+        "inputs": {"motion": ["1", 0], "smoothing": smoothing, "max_hold": 12},
+    }
+    return save_motion(p, "2")
+
+
+def face_encode(clip, motion_file, **over):
+    p = load_video(clip)
+    p["2"] = {"class_type": "DreamActorLoadMotion", "inputs": {"file": motion_file}}
+    inputs = {"video": ["1", 0], "motion": ["2", 0], "size": 64, "scale": 1.2, "smoothing": 2.0, **over}
+    p["3"] = {"class_type": "DreamActorFaceEncode", "inputs": inputs}
+    p["4"] = {"class_type": "PreviewImage", "inputs": {"images": ["3", 1]}}
+    return p
+
+
+# ------------------------------------------------------------------------------ outcome
+def outcome(server, prompt) -> tuple[str, list[dict]]:
+    """Queue ``prompt``: ('ok', []) | ('validation', errors) | ('execution', [error message])."""
+    try:
+        entry = server.run(prompt, timeout=90)
+    except TimeoutError:
+        server.post("/interrupt", {})
+        return "timeout", [{"exception_message": "no answer in 90 s"}]
+    except PromptError as e:
+        d = e.details
+        if "node_errors" in d or "error" in d:
+            errors = [err for ne in d.get("node_errors", {}).values() for err in ne.get("errors", [])]
+            return "validation", errors or [d.get("error", {})]
+        msgs = [m[1] for m in d.get("status", {}).get("messages", []) if m[0] == "execution_error"]
+        return "execution", msgs
+    return "ok", [entry]
+
+
+def pack_message(kind: str, errors: list[dict]) -> str:
+    if kind == "validation":
+        return " ".join(str(e.get("details", "")) for e in errors)
+    if kind == "execution":
+        return " ".join(e.get("exception_message", "") for e in errors)
+    return ""
+
+
+def assert_pack_error(kind, errors, node, input):
+    """The pack's own message naming node, input and a fix; no raw exception."""
+    assert kind in ("validation", "execution"), f"{node}.{input}: accepted ({kind})"
+    text = pack_message(kind, errors)
+    assert f"[{node}, input '{input}']" in text and "Fix:" in text, f"{node}.{input}: {kind}: {text[:600]}"
+    if kind == "execution":
+        types = {e.get("exception_type", "") for e in errors}
+        assert all(t.endswith("DreamActorError") for t in types), f"raw exception {types}: {text[:400]}"
+    return text
+
+
+def assert_range_error(kind, errors, input):
+    """The host's own check of a declared range refused the value before the node ran."""
+    assert kind == "validation", f"{input}: {kind}: {pack_message(kind, errors)[:400]}"
+    types = {e.get("type") for e in errors}
+    assert types & {"value_bigger_than_max", "value_smaller_than_min"}, f"{input}: {errors}"
+    assert any(e.get("extra_info", {}).get("input_name") == input for e in errors), errors
+
+
+def rss(pid: int) -> int:
+    return psutil.Process(pid).memory_info().rss
+
+
+def peak_rss(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def reset_peak(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+# ----------------------------------------------------------------------------- fixtures
+@pytest.fixture(scope="module")
+def bad(server, media, tmp_path_factory):
+    """The bad files, made once: in the input folder, in output/, and outside both."""
+    inp, out = server.input_dir(), server.output_dir()
+    outside = str(tmp_path_factory.mktemp("outside"))
+    files = {"outside": outside}
+    files["secret_video"] = shutil.copyfile(media("single_face.mp4"), os.path.join(outside, "secret.mp4"))
+    files["secret_motion"] = write_motion(os.path.join(outside, "secret.motion.npz"))
+    for name, target in (
+        ("hostile_link.mp4", files["secret_video"]),
+        ("hostile_link.motion.npz", files["secret_motion"]),
+    ):
+        link = os.path.join(inp, name)
+        if os.path.lexists(link):
+            os.unlink(link)
+        os.symlink(target, link)
+    write_clip(os.path.join(inp, "hostile_tiny.mp4"))
+    write_pts0_clip(os.path.join(inp, "hostile_pts0.mkv"))
+    write_huge_png(os.path.join(inp, "hostile_png16000.mp4"))
+    write_motion(os.path.join(inp, "hostile_good.motion.npz"))
+    cam = good_motion().camera
+    write_motion(os.path.join(inp, "hostile_nan_camera.motion.npz"), camera=np.where(np.eye(3) > 0, NAN, cam))
+    write_motion(os.path.join(inp, "hostile_zero_focal.motion.npz"), camera=cam * [[0], [0], [1]])
+    hands = good_motion().hands2d
+    hands[2, 0, 5] = NAN
+    write_motion(os.path.join(inp, "hostile_nan_hands.motion.npz"), hands2d=hands)
+    write_motion(os.path.join(inp, "hostile_fps_shape.motion.npz"), fps=np.asarray([12.0, 24.0]))
+    write_motion(os.path.join(inp, "hostile_size_shape.motion.npz"), image_size=np.asarray([64]))
+    write_motion(os.path.join(inp, "hostile_nan_fps.motion.npz"), fps=np.asarray(NAN))
+    write_motion(os.path.join(inp, "hostile_neg_radius.motion.npz"), head_radius=-np.ones(6, np.float32))
+    write_motion_bomb(os.path.join(inp, "hostile_bomb.motion.npz"), 512 << 20)
+    with open(os.path.join(inp, "hostile_not_video.mp4"), "wb") as f:
+        f.write(b"\x00" * 64)
+    os.makedirs(os.path.join(out, "tests"), exist_ok=True)
+    yield files
+    for name in ("hostile_link.mp4", "hostile_link.motion.npz"):
+        if os.path.lexists(os.path.join(inp, name)):
+            os.unlink(os.path.join(inp, name))
+
+
+LV, LM = "DreamActorLoadVideo", "DreamActorLoadMotion"
+SE, HS, FE = "DreamActorSkeletonExtract", "DreamActorHeadSphereFit", "DreamActorFaceEncode"
+
+# (case id, prompt maker (bad files -> prompt), expectation): expectation is
+# ("pack", node, input) or ("range", input).
+CASES = [
+    # 1. files outside ComfyUI's folders
+    ("video absolute path", lambda b: load_video(b["secret_video"]), ("pack", LV, "video")),
+    ("video ../ escape", lambda b: load_video(os.path.relpath(b["secret_video"], INPUT[0])), ("pack", LV, "video")),
+    (
+        "video [output] ../ escape",
+        lambda b: load_video(os.path.relpath(b["secret_video"], OUTPUT[0]) + " [output]"),
+        ("pack", LV, "video"),
+    ),
+    ("video symlink out", lambda b: load_video("hostile_link.mp4"), ("pack", LV, "video")),
+    ("video NUL byte", lambda b: load_video("hostile_tiny.mp4\x00.png"), ("pack", LV, "video")),
+    ("video newline name", lambda b: load_video("hostile_tiny.mp4\n"), ("pack", LV, "video")),
+    ("video not a video", lambda b: load_video("hostile_not_video.mp4"), ("pack", LV, "video")),
+    ("motion absolute path", lambda b: load_motion(b["secret_motion"]), ("pack", LM, "file")),
+    ("motion ../ escape", lambda b: load_motion(os.path.relpath(b["secret_motion"], INPUT[0])), ("pack", LM, "file")),
+    ("motion symlink out", lambda b: load_motion("hostile_link.motion.npz"), ("pack", LM, "file")),
+    ("motion NUL byte", lambda b: load_motion("hostile_good.motion.npz\x00"), ("pack", LM, "file")),
+    # 2. budgets
+    ("video 16000x16000 png as mp4", lambda b: load_video("hostile_png16000.mp4"), ("pack", LV, "video")),
+    ("video fps 0.0001 on a silent clip", lambda b: load_video("hostile_tiny.mp4", fps=0.0001), ("pack", LV, "fps")),
+    ("motion 512 MB extra key", lambda b: load_motion("hostile_bomb.motion.npz"), ("pack", LM, "file")),
+    # 3. declared ranges and non-finite floats
+    ("every_nth 1e9", lambda b: load_video("hostile_tiny.mp4", every_nth=10**9), ("range", "every_nth")),
+    ("fps 1e9", lambda b: load_video("hostile_tiny.mp4", fps=1e9), ("range", "fps")),
+    ("fps -5", lambda b: load_video("hostile_tiny.mp4", fps=-5.0), ("range", "fps")),
+    ("start_frame -1", lambda b: load_video("hostile_tiny.mp4", start_frame=-1), ("range", "start_frame")),
+    ("fps NaN", lambda b: load_video("hostile_tiny.mp4", fps=NAN), ("pack", LV, "fps")),
+    ("fps Inf", lambda b: load_video("hostile_tiny.mp4", fps=INF), ("pack", LV, "fps")),
+    (
+        "skeleton min_cutoff NaN",
+        lambda b: skeleton_extract("hostile_tiny.mp4", min_cutoff=NAN),
+        ("pack", SE, "min_cutoff"),
+    ),
+    ("skeleton beta NaN", lambda b: skeleton_extract("hostile_tiny.mp4", beta=NAN), ("pack", SE, "beta")),
+    ("head sphere smoothing NaN", lambda b: head_sphere("hostile_good.motion.npz", NAN), ("pack", HS, "smoothing")),
+    (
+        "face encode scale NaN",
+        lambda b: face_encode("hostile_tiny.mp4", "hostile_good.motion.npz", scale=NAN),
+        ("pack", FE, "scale"),
+    ),
+    # 3. motion files with bad contents
+    ("motion NaN camera", lambda b: load_motion("hostile_nan_camera.motion.npz"), ("pack", LM, "file")),
+    ("motion zero focal", lambda b: load_motion("hostile_zero_focal.motion.npz"), ("pack", LM, "file")),
+    ("motion NaN hands", lambda b: load_motion("hostile_nan_hands.motion.npz"), ("pack", LM, "file")),
+    ("motion fps shape (2,)", lambda b: load_motion("hostile_fps_shape.motion.npz"), ("pack", LM, "file")),
+    ("motion image_size shape (1,)", lambda b: load_motion("hostile_size_shape.motion.npz"), ("pack", LM, "file")),
+    ("motion NaN fps", lambda b: load_motion("hostile_nan_fps.motion.npz"), ("pack", LM, "file")),
+    ("motion negative head radius", lambda b: load_motion("hostile_neg_radius.motion.npz"), ("pack", LM, "file")),
+    # 4. broken timestamps
+    ("video all pts 0", lambda b: load_video("hostile_pts0.mkv"), ("pack", LV, "video")),
+]
+INPUT, OUTPUT = [""], [""]  # the server's folders, set by the test before the prompts are made
+
+
+def test_hostile_input_matrix(server, bad):
+    INPUT[0], OUTPUT[0] = server.input_dir(), server.output_dir()
+    pid = server.proc.pid
+    server.post("/free", {"unload_models": True, "free_memory": True})
+    base = rss(pid)
+    failures, peaks = [], {}
+    for case, make, expect in CASES:
+        can_reset = reset_peak(pid)
+        before = rss(pid)
+        kind, errors = outcome(server, make(bad))
+        peaks[case] = (peak_rss(pid) if can_reset else rss(pid)) - before
+        try:
+            if expect[0] == "pack":
+                assert_pack_error(kind, errors, expect[1], expect[2])
+            else:
+                assert_range_error(kind, errors, expect[1])
+            assert peaks[case] < MEMORY_BUDGET, f"peak memory grew by {peaks[case] / GB:.2f} GB"
+        except AssertionError as e:
+            failures.append(f"{case}: {str(e).splitlines()[0][:300]}")
+        print(f"case '{case}': {kind}, peak +{peaks[case] / 2**20:.0f} MB", flush=True)
+        assert server.get("/system_stats")["system"], f"the server stopped answering after '{case}'"
+    server.post("/free", {"unload_models": True, "free_memory": True})
+    outcome(server, load_video("hostile_tiny.mp4"))  # the free is done before the next prompt
+    kept = rss(pid) - base
+    print(f"kept after the run: {kept / 2**20:.0f} MB", flush=True)
+    if kept >= KEPT_BUDGET:
+        failures.append(f"the server kept {kept / 2**20:.0f} MB after the run")
+    assert not failures, f"{len(failures)}/{len(CASES)} cases failed:\n" + "\n".join(failures)
+
+
+def test_missing_and_outside_files_get_the_same_message(server, bad):
+    """The refusal does not reveal whether a file exists outside the allowed folders."""
+    msgs = []
+    for path in (bad["secret_video"], os.path.join(bad["outside"], "no_such_file.mp4")):
+        kind, errors = outcome(server, load_video(path))
+        msgs.append(pack_message(kind, errors).replace(path, "<name>"))
+    assert msgs[0] == msgs[1], msgs
+
+
+def _preview_post(server, body: bytes) -> int:
+    req = urllib.request.Request(
+        server.url + "/dreamactor/retarget_preview", data=body, headers={"Content-Type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status
+    except urllib.error.HTTPError as e:
+        return e.code
+
+
+def test_preview_route_refuses_deep_json_and_trailing_newline(server):
+    assert _preview_post(server, b"[" * 4000) == 400
+    body = json.dumps({"name": "retarget_1_0123456789ab\n", "frame": 0, "count": 1}).encode()
+    assert _preview_post(server, body) == 400
