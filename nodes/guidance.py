@@ -15,6 +15,7 @@ from ..models.face.expression import INTENSITY_RANGE, SMOOTHING_RANGE, neutral_i
 from ..models.head.sphere import fit_head_sphere
 from ..models.io.video import ArrayVideo, to_uint8_rgb
 from ..models.render.guide_video import GuideVideo
+from .checks import finite_floats
 from .face_motion import face_motion_store, motion_encoder, motion_source
 from .host import Progress, node_errors
 from .motion_io import describe
@@ -107,6 +108,7 @@ class SkeletonExtract(io.ComfyNode):
     @classmethod
     def execute(cls, person, hands, face, smooth, min_cutoff, beta, fill_gaps, video=None, image=None) -> io.NodeOutput:
         with node_errors("DreamActorSkeletonExtract"):
+            finite_floats(min_cutoff=min_cutoff, beta=beta)
             if (video is None) == (image is None):
                 raise DreamActorError(
                     "connect exactly one of 'video' and 'image'",
@@ -181,6 +183,7 @@ class HeadSphereFit(io.ComfyNode):
     @classmethod
     def execute(cls, motion, smoothing, max_hold) -> io.NodeOutput:
         with node_errors("DreamActorHeadSphereFit"):
+            finite_floats(smoothing=smoothing)
             fitted = fit_head_sphere(motion, smoothing=smoothing, max_hold=max_hold)
         measured = fitted.get("head_valid")
         note = f"head measured on {int(measured.sum())}/{fitted.num_frames} frames" if measured is not None else ""
@@ -278,6 +281,7 @@ class FaceEncode(io.ComfyNode):
         cls, video, motion, size, scale, smoothing, intensity=1.0, neutral_frame=0, token_smoothing=0.0, model=None
     ) -> io.NodeOutput:
         with node_errors(NODE_FACE):
+            finite_floats(scale=scale, smoothing=smoothing, intensity=intensity, token_smoothing=token_smoothing)
             track = face_track(video, motion, size=size, scale=scale, smoothing=smoothing)
             if not track.valid.any():
                 raise DreamActorError(

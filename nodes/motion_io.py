@@ -8,10 +8,12 @@ import folder_paths
 from comfy_api.latest import io, ui
 
 from ..models.core.motion import Motion as MotionData
-from .host import node_errors, validation_message
+from .checks import file_fingerprint, file_validation, resolve_input_file
+from .host import node_errors
 from .types import CATEGORY, Motion
 
 SUFFIX = ".motion.npz"
+MOTION_FIX = "put the .motion.npz in ComfyUI's input folder (or pick one marked [output]) and refresh (press R)"
 
 
 def _motion_files() -> list[str]:
@@ -100,24 +102,16 @@ class LoadMotion(io.ComfyNode):
 
     @classmethod
     def validate_inputs(cls, file):
-        if not folder_paths.exists_annotated_filepath(file):
-            return validation_message(
-                "DreamActorLoadMotion",
-                "file",
-                f"'{file}' was not found",
-                "put the .motion.npz in ComfyUI's input folder and refresh (press R)",
-            )
-        return True
+        return file_validation("DreamActorLoadMotion", file, input="file", fix=MOTION_FIX)
 
     @classmethod
     def fingerprint_inputs(cls, file):
-        path = folder_paths.get_annotated_filepath(file)
-        return os.path.getmtime(path) if os.path.exists(path) else file
+        return file_fingerprint(file, input="file")
 
     @classmethod
     def execute(cls, file) -> io.NodeOutput:
         with node_errors("DreamActorLoadMotion"):
-            motion = MotionData.load(folder_paths.get_annotated_filepath(file))
+            motion = MotionData.load(resolve_input_file(file, input="file", fix=MOTION_FIX))
         info = describe(motion)
         return io.NodeOutput(motion, info, ui=ui.PreviewText(info))
 

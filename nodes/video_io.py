@@ -12,10 +12,14 @@ from ..models.core.errors import DreamActorError
 from ..models.io.video import ArrayVideo, FileVideo, LazyVideo
 from ..models.io.video_writer import write_mp4
 from . import inputs
-from .host import Progress, node_errors, validation_message
+from .checks import file_fingerprint, file_validation, finite_floats, resolve_input_file
+from .host import Progress, node_errors
 from .types import CATEGORY, Video, audio_from_core, audio_to_core, frames_to_image
 
 SILENT_RATE = 44100
+VIDEO_FIX = (
+    "upload the clip with the node's upload button (or copy it into ComfyUI's input folder) and pick it in the list"
+)
 
 
 def _input_videos() -> list[str]:
@@ -68,33 +72,25 @@ class LoadVideo(io.ComfyNode):
         )
 
     @classmethod
-    def validate_inputs(cls, video, **kwargs):
-        if not folder_paths.exists_annotated_filepath(video):
-            return validation_message(
-                "DreamActorLoadVideo",
-                "video",
-                f"file '{video}' is not in ComfyUI's input folder",
-                "upload it with the node's upload button or copy it to the input folder",
-            )
-        return True
+    def validate_inputs(cls, video):
+        # only 'video' is taken here: ComfyUI then still checks the other inputs' ranges
+        return file_validation("DreamActorLoadVideo", video, input="video", fix=VIDEO_FIX)
 
     @classmethod
     def fingerprint_inputs(cls, video, **kwargs):
-        path = folder_paths.get_annotated_filepath(video)
-        return os.path.getmtime(path) if os.path.exists(path) else video
+        return file_fingerprint(video, input="video")
 
     @classmethod
     def execute(cls, video, start_frame, frame_count, every_nth, fps) -> io.NodeOutput:
         with node_errors("DreamActorLoadVideo"):
-            path = folder_paths.get_annotated_filepath(video)
+            finite_floats(fps=fps)
+            path = resolve_input_file(video, input="video", fix=VIDEO_FIX)
             clip = FileVideo(path, start=start_frame, count=frame_count, every_nth=every_nth, fps=fps)
             first = frames_to_image(clip.window(0, 1))
             audio = clip.audio()
-        if audio is None:
-            core_audio = {
-                "waveform": torch.zeros(1, 2, int(round(clip.duration * SILENT_RATE))),
-                "sample_rate": SILENT_RATE,
-            }
+        if audio is None:  # silence of any length without its memory: one sample, expanded
+            length = max(1, int(round(clip.duration * SILENT_RATE)))
+            core_audio = {"waveform": torch.zeros(1, 2, 1).expand(1, 2, length), "sample_rate": SILENT_RATE}
         else:
             core_audio = audio_to_core(audio)
         info = f"{os.path.basename(path)}: {clip.describe()}, " + ("audio" if audio is not None else "no audio")

@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .errors import DreamActorError
+from .motion_file import documented_shapes, read_motion_arrays
 from .skeleton import BODY, HAND, SkeletonDef, skeleton_from_arrays
 
 FORMAT_VERSION = 1
@@ -195,73 +196,37 @@ class Motion:
         ``input`` is the node input blamed in the message ('file' when loading)."""
         T, J = self.joints2d.shape[0], self.skeleton.num_joints
         F = self.face2d.shape[1] if self.face2d.ndim == 3 else -1
-        expect = {
-            "joints2d": (T, J, 2),
-            "joints3d": (T, J, 3),
-            "conf": (T, J),
-            "valid": (T,),
-            "hands2d": (T, 2, NUM_HAND_POINTS, 2),
-            "hands_conf": (T, 2, NUM_HAND_POINTS),
-            "face2d": (T, F, 2),
-            "head_center": (T, 3),
-            "head_radius": (T,),
-            "head_rotation": (T, 3, 3),
-        }
+
+        def bad(what: str, fix: str = "re-extract the motion with this version of the pack"):
+            return DreamActorError(f"motion key {what}", fix=fix, input=input)
+
         if T < 1:
             raise DreamActorError(
                 "the motion has no frames", fix="extract motion from a clip with at least one frame", input=input
             )
-        for k, shape in expect.items():
-            got = tuple(getattr(self, k).shape)
-            if got != shape:
-                raise DreamActorError(
-                    f"motion key '{k}' has shape {got}, expected {shape}",
-                    fix="re-extract the motion with this version of the pack",
-                    input=input,
-                )
-        opt_shapes = {
-            "hands3d": (T, 2, NUM_HAND_POINTS, 3),
-            "face3d": (T, F, 3),
-            "face_valid": (T,),
-            "head_valid": (T,),
-            "filled": (T,),
-            "person_box": (T, 4),
+        shapes = documented_shapes(T, J, F)
+        arrays = {k: getattr(self, k) for k in PER_FRAME} | {
+            k: v for k, v in self.optional.items() if k in OPTIONAL_PER_FRAME
         }
-        for k, shape in opt_shapes.items():
-            if k in self.optional and tuple(np.shape(self.optional[k])) != shape:
-                raise DreamActorError(
-                    f"motion key '{k}' has shape {tuple(np.shape(self.optional[k]))}, expected {shape}",
-                    fix="re-extract the motion with this version of the pack",
-                    input=input,
-                )
-        if np.asarray(self.camera).shape != (3, 3):
-            raise DreamActorError(
-                "motion key 'camera' must be a 3x3 intrinsics matrix",
-                fix="re-extract the motion with this version of the pack",
-                input=input,
-            )
+        arrays["camera"] = np.asarray(self.camera)
+        for k, a in arrays.items():
+            if tuple(np.shape(a)) != shapes[k]:
+                raise bad(f"'{k}' has shape {tuple(np.shape(a))}, expected {shapes[k]}")
+            if np.asarray(a).dtype.kind == "f" and not np.all(np.isfinite(a)):
+                raise bad(f"'{k}' contains NaN or infinity")
+        if not (self.camera[0, 0] > 0 and self.camera[1, 1] > 0):
+            raise bad(f"'camera' has focal lengths {self.camera[0, 0]:g}, {self.camera[1, 1]:g}; both must be positive")
         if not (np.isfinite(self.fps) and self.fps > 0):
-            raise DreamActorError(
-                f"motion fps {self.fps} is not a positive number", fix="set the fps when loading the video", input=input
-            )
+            raise bad(f"'fps' is {self.fps}, not a positive number", fix="set the fps when loading the video")
         W, H = self.image_size
         if W < 1 or H < 1:
-            raise DreamActorError(f"motion image size {W}x{H} is empty", fix="re-extract the motion", input=input)
+            raise bad(f"'image_size' {W}x{H} is empty", fix="re-extract the motion")
         for k in ("conf", "hands_conf"):
             a = getattr(self, k)
-            if a.size and (np.nanmin(a) < 0 or np.nanmax(a) > 1):
-                raise DreamActorError(
-                    f"motion key '{k}' has values outside [0, 1]",
-                    fix="re-extract the motion with this version of the pack",
-                    input=input,
-                )
-        for k in ("joints2d", "joints3d", "head_center", "head_radius", "head_rotation"):
-            if not np.all(np.isfinite(getattr(self, k))):
-                raise DreamActorError(
-                    f"motion key '{k}' contains NaN or infinity",
-                    fix="re-extract the motion with this version of the pack",
-                    input=input,
-                )
+            if a.size and (a.min() < 0 or a.max() > 1):
+                raise bad(f"'{k}' has values outside [0, 1]")
+        if np.any(self.head_radius < 0):
+            raise bad("'head_radius' has negative radii")
         return self
 
     # ------------------------------------------------------------------- I/O
@@ -306,6 +271,7 @@ class Motion:
                 fix="choose a .motion.npz written by DreamActor Save Motion",
                 input="file",
             )
+        _check_scalars(arrays, source)
         version = int(np.asarray(arrays["format_version"]))
         if version != FORMAT_VERSION:
             raise DreamActorError(
@@ -330,7 +296,7 @@ class Motion:
                 fix="re-save the motion with DreamActor Save Motion",
                 input="file",
             ) from None
-        W, H = (int(v) for v in np.asarray(arrays["image_size"]).reshape(-1)[:2])
+        W, H = (int(v) for v in np.asarray(arrays["image_size"]))
         kwargs = {k: np.asarray(arrays[k]) for k in PER_FRAME}
         kwargs["valid"] = kwargs["valid"].astype(bool)
         optional = {k: np.asarray(v) for k, v in arrays.items() if k not in REQUIRED_KEYS}
@@ -348,20 +314,21 @@ class Motion:
     def load(cls, path: str) -> "Motion":
         """Read and validate a ``.motion.npz`` file."""
         name = os.path.basename(path)
-        try:
-            with np.load(path, allow_pickle=False) as z:
-                arrays = {k: z[k] for k in z.files}
-        except FileNotFoundError:
-            raise DreamActorError(
-                f"motion file {name} does not exist", fix="choose an existing .motion.npz", input="file"
-            ) from None
-        except Exception as e:  # zip or npy damage
-            raise DreamActorError(
-                f"motion file {name} cannot be read ({type(e).__name__}: {e})",
-                fix="the file is damaged; save the motion again",
-                input="file",
-            ) from None
+        arrays = read_motion_arrays(path)
         return cls.from_arrays(arrays, source=f"motion file {name}")
+
+
+def _check_scalars(arrays: dict, source: str) -> None:
+    """The per-file keys (fps, image size, camera, version) are numbers of their documented shape."""
+    shapes = documented_shapes(0, 0, 0)
+    for k in ("format_version", "fps", "image_size", "camera"):
+        if k in arrays and (np.shape(arrays[k]) != shapes[k] or np.asarray(arrays[k]).dtype.kind not in "iuf"):
+            raise DreamActorError(
+                f"{source} key '{k}' has shape {np.shape(arrays[k])} ({np.asarray(arrays[k]).dtype}), "
+                f"expected numbers of shape {shapes[k]}",
+                fix="re-save the motion with DreamActor Save Motion",
+                input="file",
+            )
 
 
 def default_camera(width: int, height: int, fov_deg: float = 55.0) -> np.ndarray:
