@@ -50,7 +50,7 @@ async def post_preview(request: web.Request) -> web.Response:
         return _error(PreviewRequestError(f"the request body is larger than {MAX_BODY_BYTES} bytes", status=413))
     try:
         params = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):  # deep nesting is not a server error
         return _error(
             PreviewRequestError(
                 "the request body is not JSON; send {\"name\": \"retarget_<node>_<hex>\", \"frame\": 0, \"count\": 1}"

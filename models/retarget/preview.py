@@ -51,7 +51,7 @@ KEEP_PREVIEWS = 32
 MAX_FRAMES_PER_REQUEST = 240
 MAX_BODY_BYTES = 4096
 MAX_IMAGE_SIDE = 1024
-NAME_RE = re.compile(r"^retarget_[A-Za-z0-9-]{1,40}_[0-9a-f]{12}$")
+NAME_RE = re.compile(r"retarget_[A-Za-z0-9-]{1,40}_[0-9a-f]{12}")  # fullmatch: "$" would let a trailing newline in
 REQUEST_KEYS = ("name", "frame", "count")
 
 
@@ -203,7 +203,7 @@ def check_name(name) -> str:
     """A preview name as the node made it (``retarget_<node>_<12 hex>``); anything else -> 400."""
     if name is None or name == "":
         raise PreviewRequestError("'name' is missing: give the preview name the node reported after it ran")
-    if not isinstance(name, str) or len(name) > 64 or not NAME_RE.match(name):
+    if not isinstance(name, str) or len(name) > 64 or not NAME_RE.fullmatch(name):
         raise PreviewRequestError(
             f"'name' {str(name)[:64]!r} is not a preview name (expected "
             "retarget_<node>_<12 hex digits>, no paths or extensions)"
