@@ -57,7 +57,7 @@ FULL_HASH_ELEMENTS = 1 << 23  # tensors up to 8M elements are hashed whole, larg
 SAMPLE_ELEMENTS = 1 << 20
 MODULE_SAMPLE_TENSORS = 64  # tensors of a model sampled for its fingerprint
 MODULE_SAMPLE_VALUES = 4096  # values per sampled tensor
-_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
+_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}")  # fullmatch: "$" lets "\n" in
 
 
 # ---------------------------------------------------------------- hashing
@@ -242,7 +242,7 @@ def segment_seed(seed: int, index: int) -> int:
 
 
 def check_cache_name(name: str) -> str:
-    if not _NAME_RE.match(name or ""):
+    if not _NAME_RE.fullmatch(name or ""):
         raise DreamActorError(
             f"cache name '{name}' is not a plain folder name",
             fix="use letters, digits, '-', '_' or '.' (up to 64 characters, no slashes)",
@@ -265,11 +265,26 @@ class SegmentsHandle:
         return self.audio_source.audio() if self.audio_source is not None else None
 
 
+MANIFEST_KEYS = {"format": int, "key": str, "info": dict, "done": list, "segments": list}
+
+
+def read_manifest(path: str) -> dict | None:
+    """The manifest at ``path``, or None when it is damaged (not JSON, or missing a key);
+    FileNotFoundError when it is absent."""
+    try:
+        with open(path, "rb") as f:
+            manifest = json.loads(f.read().decode("utf-8"))
+    except (ValueError, UnicodeDecodeError, RecursionError):  # JSONDecodeError is a ValueError
+        return None
+    if not isinstance(manifest, dict) or any(not isinstance(manifest.get(k), t) for k, t in MANIFEST_KEYS.items()):
+        return None
+    return manifest
+
+
 def load_manifest(folder: str) -> dict:
     path = os.path.join(folder, "manifest.json")
     try:
-        with open(path) as f:
-            manifest = json.load(f)
+        manifest = read_manifest(path)
     except FileNotFoundError:
         raise DreamActorError(
             f"no segment cache at {folder}",
@@ -277,6 +292,13 @@ def load_manifest(folder: str) -> dict:
             "cache_name so that ComfyUI runs it again)",
             input="segments",
         ) from None
+    if manifest is None:
+        raise DreamActorError(
+            f"the segment cache's manifest {path} is damaged",
+            fix="queue DreamActor Sampler again: it rebuilds the manifest from the finished segment files "
+            "in that folder (or delete the folder to sample from scratch)",
+            input="segments",
+        )
     if manifest.get("format") != FORMAT_VERSION:
         raise DreamActorError(
             f"the segment cache at {folder} has format {manifest.get('format')}",
@@ -302,10 +324,11 @@ class SegmentCache:
             if leftover.startswith(".tmp-"):
                 os.unlink(os.path.join(self.folder, leftover))
         path = os.path.join(self.folder, "manifest.json")
-        manifest = None
+        manifest, rebuild = None, False
         if os.path.exists(path):
-            manifest = load_manifest(self.folder)
-            if manifest.get("key") != key:  # a 16-character prefix collision: start over in place
+            rebuild = read_manifest(path) is None  # damaged: rebuilt below from the segment files
+            manifest = None if rebuild else load_manifest(self.folder)
+            if manifest is not None and manifest.get("key") != key:  # a key-prefix collision: start over
                 manifest = None
         if manifest is None:
             manifest = {
@@ -316,6 +339,9 @@ class SegmentCache:
                 "done": [],
                 "segments": [dict(dataclasses.asdict(s), seed=segment_seed(seed, s.index)) for s in self.segments],
             }
+            if rebuild:  # each segment's files are renamed into place whole, so present ones are finished
+                self.manifest = manifest
+                manifest["done"] = [s.index for s in self.segments if self._files_ok(s.index)]
             save_json(path, manifest)
         self.manifest = manifest
         self._face = None
@@ -325,9 +351,17 @@ class SegmentCache:
         return os.path.join(self.folder, f"seg_{index:05d}.{what}.npy")
 
     def is_done(self, index: int) -> bool:
-        return index in self.manifest["done"] and all(
-            os.path.exists(self._path(index, w)) for w in ("latent", "frames", "carry")
-        )
+        return index in self.manifest["done"] and self._files_ok(index)
+
+    def _files_ok(self, index: int) -> bool:
+        """Segment ``index``'s three files exist and open as arrays of their stated size
+        (a truncated or damaged one makes the segment run again)."""
+        try:
+            for w in ("latent", "frames", "carry"):
+                np.load(self._path(index, w), mmap_mode="r")
+        except (OSError, ValueError, EOFError):
+            return False
+        return True
 
     def finished(self) -> int:
         """Number of leading segments already finished."""

@@ -164,7 +164,14 @@ class SegmentFrames:
                 )
             if len(self._open) >= 2:
                 self._open.pop(min(self._open))
-            self._open[index] = np.load(path, mmap_mode="r")
+            try:
+                self._open[index] = np.load(path, mmap_mode="r")
+            except (OSError, ValueError, EOFError):  # truncated or overwritten after the run
+                raise DreamActorError(
+                    f"segment {index} in {self.folder} is damaged",
+                    fix="queue the sampler again: it re-makes damaged segments and resumes",
+                    input="segments",
+                ) from None
         return self._open[index]
 
     def frame(self, index: int, window_index: int) -> np.ndarray:
