@@ -452,8 +452,18 @@ class FaceMotionStore:
 
 
 def to_uint8(frames: np.ndarray) -> np.ndarray:
-    """(..., 3) float in [0, 1] -> uint8, rounded (NaN becomes 0)."""
-    return (np.nan_to_num(np.clip(frames, 0.0, 1.0), nan=0.0) * 255.0 + 0.5).astype(np.uint8)
+    """(..., 3) float in [0, 1] -> uint8, rounded (NaN becomes 0).
+
+    Frame by frame along the first axis: the float temporaries are one frame, not four
+    copies of a whole window (a 77-frame 720p window is 850 MB as float32).
+    """
+    frames = np.asarray(frames)
+    if frames.ndim < 4:
+        return (np.nan_to_num(np.clip(frames, 0.0, 1.0), nan=0.0) * 255.0 + 0.5).astype(np.uint8)
+    out = np.empty(frames.shape, np.uint8)
+    for i, frame in enumerate(frames):
+        out[i] = to_uint8(frame)
+    return out
 
 
 def run_segments(cache: SegmentCache, make_segment, motion_frames: int, on_saved=None) -> int:

@@ -65,8 +65,40 @@ def check_inputs(motion, face, reference) -> None:
 # ---------------------------------------------------------------- tensors
 
 
+class TiledVae:
+    """The host VAE's tiled encode / decode with core VAEEncodeTiled / VAEDecodeTiled's defaults
+    (512 px tiles, 64 px overlap, 64 frames with 8 overlapping): for cards that cannot hold a
+    whole window in the VAE. ``encode`` / ``decode`` stand in for the VAE's own."""
+
+    TILE, OVERLAP, FRAMES, FRAMES_OVERLAP = 512, 64, 64, 8
+
+    def __init__(self, vae):
+        self.vae = vae
+
+    def encode(self, images: torch.Tensor) -> torch.Tensor:
+        """IMAGE (n, H, W, 3) -> latent (1, 16, t, H/8, W/8), tile by tile."""
+        return self.vae.encode_tiled(
+            images, self.TILE, self.TILE, self.OVERLAP, tile_t=self.FRAMES, overlap_t=self.FRAMES_OVERLAP
+        )
+
+    def decode(self, latent: torch.Tensor) -> torch.Tensor:
+        """latent (1, 16, t, h, w) -> frames (1, n, 8h, 8w, 3), tile by tile (sizes in latent units)."""
+        frames, overlap = self.FRAMES, self.FRAMES_OVERLAP
+        temporal = self.vae.temporal_compression_decode()
+        if temporal is not None:
+            frames = max(2, frames // temporal)
+            overlap = max(1, min(frames // 2, overlap // temporal))
+        c = self.vae.spacial_compression_decode()
+        return self.vae.decode_tiled(latent, self.TILE // c, self.TILE // c, self.OVERLAP // c, frames, overlap)
+
+
 def upscale(images: torch.Tensor, width: int, height: int) -> torch.Tensor:
-    """IMAGE (n, h, w, C) -> (n, height, width, C), as WanAnimateToVideo resizes (area, centre crop)."""
+    """IMAGE (n, h, w, C) -> (n, height, width, C), as WanAnimateToVideo resizes (area, centre crop).
+
+    Already at that size, the images are returned as they are (an area resize to the same
+    size is the identity; skipping it saves a full copy of the window)."""
+    if images.shape[1:3] == (height, width):
+        return images
     return comfy.utils.common_upscale(images.movedim(-1, 1), width, height, "area", "center").movedim(1, -1)
 
 
@@ -78,10 +110,10 @@ def reference_latents(vae, reference: torch.Tensor, width: int, height: int):
 
 def window_latents(vae, carry, length: int, width: int, height: int) -> torch.Tensor:
     """The window video's latent: known motion frames first, the rest mid-grey (host layout)."""
-    image = torch.ones((length, height, width, 3)) * 0.5
+    image = torch.full((length, height, width, 3), 0.5)
     if carry is not None and carry.shape[0]:
         known = upscale(torch.as_tensor(carry), width, height)
-        image = torch.ones((length, height, width, known.shape[-1]), dtype=known.dtype) * 0.5
+        image = torch.full((length, height, width, known.shape[-1]), 0.5, dtype=known.dtype)
         image[: known.shape[0]] = known
     return vae.encode(image[:, :, :, :3])
 

@@ -43,7 +43,14 @@ from ...models.dit.segments import DEFAULT_MOTION_FRAMES, DEFAULT_SEGMENT_LENGTH
 from ...models.io.video import to_uint8_rgb
 from ...models.render.frames import STYLES
 from ..face_motion import load_for_face, model_compute, motion_encoder, motion_source, patcher_fingerprint
-from .conditioning import check_inputs, check_no_context_windows, check_vae, reference_latents, segment_conditioning
+from .conditioning import (
+    TiledVae,
+    check_inputs,
+    check_no_context_windows,
+    check_vae,
+    reference_latents,
+    segment_conditioning,
+)
 
 CFG_MODES = ("text and face", "face only")
 
@@ -118,8 +125,11 @@ def sample_segments(
     cache_root=None,
     node_id=None,
     on_segment=None,
+    tiled_vae=False,
 ):
     """Sample every segment not yet in the cache; returns (SegmentsHandle, summary text).
+
+    tiled_vae: encode and decode through the host VAE's tiled calls (nodes.engine.conditioning.TiledVae).
 
     reference: IMAGE (k, H, W, C). motion: DA_MOTION (N frames). face: DA_FACE (N frames).
     cfg_on: 'text and face' (the negative prompt and a blank face, as WanAnimateToVideo) or
@@ -160,6 +170,8 @@ def sample_segments(
         style=guide_style,
         cfg_on=cfg_on,
     )
+    if tiled_vae:  # tiles change the frames slightly; untiled runs keep their earlier keys
+        knobs["tiled_vae"] = True
     key = run_key(model, vae, positive, negative, clip_vision_output, reference, motion, face, knobs)
     info = dict(knobs, frames=n, fps=float(motion.fps), references=k, segments=len(plan))
     root = cache_root or folder_paths.get_output_directory()
@@ -168,7 +180,7 @@ def sample_segments(
 
     run = SegmentRun(
         model,
-        vae,
+        TiledVae(vae) if tiled_vae else vae,
         positive,
         negative,
         reference,

@@ -161,3 +161,25 @@ def test_stop_and_resume_with_a_lora_reuses_the_cache(host, lora, lora_face, fac
     assert "1 from the cache, 1 sampled now" in summary
     for a, b in zip(_frames(plain_handle), _frames(handle)):
         assert np.array_equal(a, b)
+
+
+def test_tiled_vae_option_runs_the_hosts_tiled_calls(plain, tmp_path, monkeypatch):
+    vae = fx.load_tiny("vae")
+    calls = []
+    for name in ("encode_tiled", "decode_tiled"):
+        real = getattr(vae, name)
+        monkeypatch.setattr(vae, name, lambda *a, _real=real, _name=name, **k: calls.append(_name) or _real(*a, **k))
+    engine = fx.engine_module()
+    args = (plain, vae, fx.text_conditioning(1), fx.text_conditioning(2), fx.reference_image())
+    rest = (fx.moving_person(5), fx.face_track(5), 7, 1, 1.0, "euler", "simple", W, H)
+    with torch.inference_mode():
+        tiled, _ = engine.sample_segments(
+            *args, *rest, segment_length=5, motion_frames=0, face_strength=0.0, cache_root=str(tmp_path), tiled_vae=True
+        )
+        untiled, _ = engine.sample_segments(
+            *args, *rest, segment_length=5, motion_frames=0, face_strength=0.0, cache_root=str(tmp_path)
+        )
+    assert "decode_tiled" in calls and calls.count("encode_tiled") >= 3  # reference, pose, window
+    assert os.path.basename(tiled.folder) != os.path.basename(untiled.folder)
+    a, b = (np.load(os.path.join(h.folder, "seg_00000.frames.npy")).astype(int) for h in (tiled, untiled))
+    assert a.shape == b.shape and np.abs(a - b).mean() < 8  # one tile at this size: nearly the same frames
