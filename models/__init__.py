@@ -2,7 +2,7 @@
 a stage uses ``core`` and earlier stages only, checked by ``make lint``):
 
 - ``core/``     errors, skeleton, the ``Motion`` record, temporal smoothing, gap filling, crop regions
-- ``io/``       lazy video reading (``DA_VIDEO``) and streaming mp4 writing
+- ``io/``       lazy video reading (``DA_VIDEO``, frame timing) and streaming mp4 writing
 - ``extract/``  MediaPipe landmarkers, person tracking, camera-space 3D: a video -> ``Motion``
 - ``head/``     the canonical face and DreamActor's 3D head sphere
 - ``face/``     stabilised face crops and the expression controls of the face motion
