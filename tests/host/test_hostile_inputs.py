@@ -17,6 +17,7 @@ import urllib.error
 import urllib.request
 import zipfile
 import zlib
+from fractions import Fraction
 
 import av
 import numpy as np
@@ -111,6 +112,63 @@ def write_motion_bomb(path: str, extra_bytes: int) -> str:
             for _ in range(extra_bytes // len(block)):
                 f.write(block)
     return path
+
+
+VFR_SIDE = 64
+BEEPS = (0.5, 1.5, 2.5)
+
+
+def vfr_times() -> np.ndarray:
+    """Timestamps (s) of the variable-rate clip: 1 s at 30 fps, 1 s at 60 fps, 1 s at 30 fps."""
+    return np.concatenate([np.arange(30) / 30, 1 + np.arange(60) / 60, 2 + np.arange(30) / 30])
+
+
+def code_frame(i: int) -> np.ndarray:
+    """Frame i shows i in binary as 8 black/white bars (survives lossy coding)."""
+    bits = [(i >> b) & 1 for b in range(8)]
+    row = np.repeat(np.asarray(bits, np.uint8) * 255, VFR_SIDE // 8)
+    return np.repeat(np.repeat(row[None, :, None], VFR_SIDE, 0), 3, 2)
+
+
+def read_code(rgb):
+    bars = rgb[:, :, 1].reshape(VFR_SIDE, 8, VFR_SIDE // 8).mean((0, 2))
+    return int(sum(1 << b for b in range(8) if bars[b] > 128))
+
+
+def write_vfr_clip(path: str) -> str:
+    """H.264 + AAC mp4 with explicit frame times (vfr_times) and 50 ms beeps at BEEPS seconds."""
+    tb = Fraction(1, 600)
+    with av.open(path, "w") as c:
+        v = c.add_stream("libx264", rate=60)
+        v.width = v.height = VFR_SIDE
+        v.pix_fmt = "yuv420p"
+        v.codec_context.time_base = tb
+        a = c.add_stream("aac", rate=44100)
+        a.layout = "mono"
+        for i, t in enumerate(vfr_times()):
+            f = av.VideoFrame.from_ndarray(code_frame(i), format="rgb24")
+            f.pts, f.time_base = int(round(t * 600)), tb
+            c.mux(v.encode(f))
+        c.mux(v.encode(None))
+        n = int(3.0 * 44100)
+        t = np.arange(n) / 44100
+        wave = np.zeros(n, np.float32)
+        for b in BEEPS:
+            on = (t >= b) & (t < b + 0.05)
+            wave[on] = 0.5 * np.sin(2 * np.pi * 1000 * t[on])
+        for k in range(0, n, 1024):
+            chunk = wave[k : k + 1024][None]
+            f = av.AudioFrame.from_ndarray(np.ascontiguousarray(chunk), format="flt", layout="mono")
+            f.sample_rate, f.pts, f.time_base = 44100, k, Fraction(1, 44100)
+            c.mux(a.encode(f))
+        c.mux(a.encode(None))
+    return path
+
+
+def beep_onsets(wave: np.ndarray, rate: int) -> list[float]:
+    """Start times (s) of the beeps in a mono waveform (N,)."""
+    on = np.flatnonzero(np.abs(wave) > 0.1)
+    return [on[0] / rate] + [on[i] / rate for i in range(1, len(on)) if on[i] - on[i - 1] > rate // 10]
 
 
 # ------------------------------------------------------------------------------ prompts
@@ -394,3 +452,37 @@ def test_preview_route_refuses_deep_json_and_trailing_newline(server):
     assert _preview_post(server, b"[" * 4000) == 400
     body = json.dumps({"name": "retarget_1_0123456789ab\n", "frame": 0, "count": 1}).encode()
     assert _preview_post(server, body) == 400
+
+
+@pytest.mark.parametrize("fps", [25.0, 0.0])
+def test_variable_frame_rate_clip_keeps_picture_and_sound_together(server, fps):
+    """Frames are chosen by timestamp: each output frame shows the source frame nearest its
+    own time (25 fps: within half an output period); the clip's own rate (0) is its highest
+    one, so every frame appears, first within half a period of its time; the beeps in the
+    saved mp4 sound when the frames of their time are shown."""
+    name = "hostile_vfr.mp4"
+    write_vfr_clip(os.path.join(server.input_dir(), name))
+    entry = server.run(load_video(name, start_frame=10, fps=fps))
+    times, t0 = vfr_times(), vfr_times()[10]
+    with av.open(server.output_path(entry["outputs"]["9"]["images"][0])) as c:
+        stream = c.streams.video[0]
+        rate = float(stream.average_rate)
+        shown = [read_code(f.to_ndarray(format="rgb24")) for f in c.decode(stream)]
+    with av.open(server.output_path(entry["outputs"]["9"]["images"][0])) as c:
+        sound = np.concatenate([f.to_ndarray().reshape(f.to_ndarray().shape[0], -1)[0] for f in c.decode(audio=0)])
+        sample_rate = c.streams.audio[0].rate
+    half = 0.5 / rate
+    if fps:
+        assert rate == pytest.approx(fps)
+        late = max(abs(times[s] - t0 - k / rate) for k, s in enumerate(shown))
+        assert late <= half + 1e-6, f"a frame is {late * 1000:.1f} ms off its time (half a period: {half * 1000:.1f})"
+    else:
+        assert rate == pytest.approx(60.0) and sorted(set(shown)) == list(range(10, 120)), "a frame was lost"
+        first = {s: k for k, s in reversed(list(enumerate(shown)))}
+        late = max(abs(times[s] - t0 - k / rate) for s, k in first.items())
+        assert late <= half + 1e-6, f"a frame starts {late * 1000:.1f} ms off its time"
+    onsets = beep_onsets(sound, sample_rate)
+    expected = [b - t0 for b in BEEPS]
+    assert len(onsets) == len(expected)
+    for got, want in zip(onsets, expected):
+        assert abs(got - want) <= half, f"a beep at {got:.3f} s, its frames at {want:.3f} s"
