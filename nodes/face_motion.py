@@ -14,7 +14,8 @@ import comfy.model_management
 import torch
 
 from ..models.dit import forward as daf
-from ..models.dit.segment_cache import KEY_CHARS, FaceMotionStore, content_key, module_fingerprint, video_identity
+from ..models.dit.content_key import content_key, module_fingerprint, video_identity
+from ..models.dit.segment_cache import KEY_CHARS, FaceMotionStore
 
 CACHE_DIRNAME = "dreamactor_face_motion"
 MOTION_DIM = 512  # the motion encoder's output (Generator style_dim)

@@ -29,8 +29,8 @@ folder and continues after its last finished segment; the frames are the same
 as an uninterrupted run's because each segment's seed is derived from the run's
 seed and its index, and the carried frames are stored in full float precision.
 
-Hashing (``content_key``) is Comfy-free: it walks tensors, arrays, numbers,
-strings, containers, dataclasses and plain objects, never object ids.
+The key and the weight and video fingerprints that go into it are made in
+:mod:`models.dit.content_key`.
 """
 
 from __future__ import annotations
@@ -53,152 +53,7 @@ from .segments import Segment
 FORMAT_VERSION = 1
 CACHE_DIRNAME = "dreamactor_segments"
 KEY_CHARS = 16  # characters of the key in the folder name
-FULL_HASH_ELEMENTS = 1 << 23  # tensors up to 8M elements are hashed whole, larger ones sampled
-SAMPLE_ELEMENTS = 1 << 20
-MODULE_SAMPLE_TENSORS = 64  # tensors of a model sampled for its fingerprint
-MODULE_SAMPLE_VALUES = 4096  # values per sampled tensor
 _NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}")  # fullmatch: "$" lets "\n" in
-
-
-# ---------------------------------------------------------------- hashing
-
-
-def _array_bytes(a: np.ndarray) -> bytes:
-    a = np.ascontiguousarray(a)
-    if a.size > FULL_HASH_ELEMENTS:
-        flat = a.reshape(-1)
-        step = max(1, flat.size // SAMPLE_ELEMENTS)
-        a = np.ascontiguousarray(flat[::step])
-    return a.tobytes()
-
-
-def _tensor_to_numpy(t) -> np.ndarray:
-    """A torch tensor as numpy (bf16 / fp8 go through float32; large ones are strided first)."""
-    import torch
-
-    t = t.detach()
-    if t.numel() > FULL_HASH_ELEMENTS:
-        t = t.reshape(-1)[:: max(1, t.numel() // SAMPLE_ELEMENTS)]
-    if t.dtype.is_floating_point and t.dtype not in (torch.float16, torch.float32, torch.float64):
-        t = t.float()
-    return t.cpu().contiguous().numpy()
-
-
-def _update(h, obj: Any, depth: int = 0, seen: set | None = None) -> None:
-    """Feed ``obj`` into hash ``h`` by value (never by id or address)."""
-    if depth > 12:
-        h.update(b"<deep>")
-        return
-    seen = set() if seen is None else seen
-    if obj is None or isinstance(obj, (bool, int, float, str, bytes)):
-        h.update(f"{type(obj).__name__}:{obj!r};".encode())
-        return
-    if isinstance(obj, np.generic):
-        _update(h, obj.item(), depth, seen)
-        return
-    if isinstance(obj, np.ndarray):
-        h.update(f"nd{obj.dtype.str}{obj.shape};".encode())
-        if obj.dtype == object:
-            for v in obj.reshape(-1):
-                _update(h, v, depth + 1, seen)
-        else:
-            h.update(_array_bytes(obj))
-        return
-    if type(obj).__module__.startswith("torch") and hasattr(obj, "detach") and hasattr(obj, "shape"):
-        h.update(f"t{obj.dtype}{tuple(obj.shape)};".encode())
-        h.update(_array_bytes(_tensor_to_numpy(obj)))
-        return
-    if id(obj) in seen:
-        h.update(b"<cycle>")
-        return
-    seen = seen | {id(obj)}
-    if isinstance(obj, dict):
-        h.update(f"dict{len(obj)};".encode())
-        for k in sorted(obj, key=repr):
-            _update(h, k, depth + 1, seen)
-            _update(h, obj[k], depth + 1, seen)
-    elif isinstance(obj, (list, tuple)):
-        h.update(f"{type(obj).__name__}{len(obj)};".encode())
-        for v in obj:
-            _update(h, v, depth + 1, seen)
-    elif isinstance(obj, (set, frozenset)):
-        h.update(f"set{len(obj)};".encode())
-        for v in sorted(obj, key=repr):
-            _update(h, v, depth + 1, seen)
-    elif dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        h.update(f"dc:{type(obj).__qualname__};".encode())
-        for f in dataclasses.fields(obj):
-            h.update(f.name.encode())
-            _update(h, getattr(obj, f.name), depth + 1, seen)
-    elif callable(obj) and hasattr(obj, "__qualname__"):
-        h.update(f"fn:{getattr(obj, '__module__', '')}.{obj.__qualname__};".encode())
-    elif hasattr(obj, "__dict__"):
-        h.update(f"obj:{type(obj).__module__}.{type(obj).__qualname__};".encode())
-        _update(h, {k: v for k, v in vars(obj).items() if not k.startswith("_")}, depth + 1, seen)
-    else:
-        h.update(f"type:{type(obj).__module__}.{type(obj).__qualname__};".encode())
-
-
-def content_key(*parts: Any) -> str:
-    """SHA-256 hex digest of ``parts`` by value (tensors, arrays, containers, objects)."""
-    h = hashlib.sha256(f"dreamactor-segments-v{FORMAT_VERSION};".encode())
-    for p in parts:
-        _update(h, p)
-    return h.hexdigest()
-
-
-def module_fingerprint(module, extra: Any = None, original=None) -> str:
-    """Identity of a torch module's weights without reading them all (a 14B model is 28 GB).
-
-    Hashes every tensor's name, shape and dtype, and a strided sample of values of
-    up to ``MODULE_SAMPLE_TENSORS`` tensors spread over the state dict; ``extra``
-    (e.g. a patcher's LoRA patches) is hashed by value. ``original(name, tensor)``,
-    when given, returns the tensor to sample in place of the live one (the weights as
-    loaded from the file, where a host patches LoRAs into the live weights on load).
-    """
-    h = hashlib.sha256(f"module;{type(module).__module__}.{type(module).__qualname__};".encode())
-    named = sorted(list(module.named_parameters()) + list(module.named_buffers()), key=lambda kv: kv[0])
-    for name, t in named:
-        h.update(f"{name}:{tuple(t.shape)}:{t.dtype};".encode())
-    pick = (
-        set(np.linspace(0, len(named) - 1, min(len(named), MODULE_SAMPLE_TENSORS)).round().astype(int))
-        if named
-        else set()
-    )
-    for i in sorted(pick):
-        name, t = named[i]
-        t = original(name, t) if original is not None else t
-        try:
-            flat = t.detach().reshape(-1)
-            flat = flat[:: max(1, flat.numel() // MODULE_SAMPLE_VALUES)][:MODULE_SAMPLE_VALUES]
-            h.update(name.encode())
-            h.update(_tensor_to_numpy(flat).tobytes())
-        except Exception:  # quantised tensor types that cannot be viewed: layout only
-            h.update(f"{name}:opaque;".encode())
-    if extra is not None:
-        _update(h, extra)
-    return h.hexdigest()
-
-
-def video_identity(video) -> dict:
-    """What identifies a LazyVideo's frames without decoding them: a file's path, size,
-    modification time and frame indices, or an in-memory batch's content."""
-    out = {"type": type(video).__name__, "frames": int(video.num_frames), "size": tuple(video.size)}
-    path = getattr(video, "path", None)
-    if path is not None:
-        st = os.stat(path)
-        out.update(
-            path=os.path.abspath(path),
-            bytes=st.st_size,
-            mtime_ns=st.st_mtime_ns,
-            indices=np.asarray(getattr(video, "indices", [])),
-            fps=float(video.fps),
-        )
-    elif getattr(video, "frames", None) is not None:
-        out["content"] = content_key(video.frames)
-    else:
-        out["describe"] = video.describe() if hasattr(video, "describe") else repr(type(video))
-    return out
 
 
 # ---------------------------------------------------------------- atomic files

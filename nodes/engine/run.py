@@ -29,16 +29,9 @@ import torch
 
 from ...models.core.errors import DreamActorError
 from ...models.dit import forward as daf
+from ...models.dit.content_key import content_key, module_fingerprint, video_identity
 from ...models.dit.sampling import fill_face_motion, output_size, pose_window
-from ...models.dit.segment_cache import (
-    FORMAT_VERSION,
-    SegmentCache,
-    SegmentsHandle,
-    content_key,
-    module_fingerprint,
-    run_segments,
-    video_identity,
-)
+from ...models.dit.segment_cache import FORMAT_VERSION, SegmentCache, SegmentsHandle, run_segments
 from ...models.dit.segments import DEFAULT_MOTION_FRAMES, DEFAULT_SEGMENT_LENGTH, plan_segments
 from ...models.io.video import to_uint8_rgb
 from ...models.render.frames import STYLES

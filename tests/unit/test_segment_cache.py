@@ -16,17 +16,15 @@ import pytest
 import torch
 
 from models.core.errors import DreamActorError
+from models.dit.content_key import content_key, module_fingerprint, video_identity
 from models.dit.sampling import fill_face_motion, output_size
 from models.dit.segment_cache import (
     SegmentCache,
     SegmentsHandle,
-    content_key,
     load_manifest,
-    module_fingerprint,
     run_segments,
     save_npy,
     segment_seed,
-    video_identity,
 )
 from models.dit.segments import plan_segments
 from models.io.video import ArrayVideo
