@@ -6,6 +6,8 @@ Styles (``STYLES``):
   (``models.render.dreamactor``).
 * ``wan-animate``: the 2D body + hands picture of Wan2.2-Animate's
   preprocessing (``models.render.wan``).
+* ``scail``: the 3D skeleton as depth-ordered lit capsules, SCAIL's pose guide for
+  core ``WanSCAILToVideo`` (``models.render.scail``).
 
 The motion's source frame (``image_size``) is placed on the ``width`` x
 ``height`` canvas by ``fit`` (``models.render.fit``): 'contain' letterboxes and
@@ -25,12 +27,14 @@ from ..core.errors import DreamActorError
 from ..core.motion import Motion
 from .dreamactor import DREAMACTOR_THRESHOLD, render_dreamactor_frame
 from .fit import FrameFit, fit_frame
+from .scail import SCAIL_THRESHOLD, render_scail_frame
 from .wan import WAN_THRESHOLD, render_wan_frame
 
-STYLES = ("dreamactor", "wan-animate")
+STYLES = ("dreamactor", "wan-animate", "scail")
 _RENDERERS = {
     "dreamactor": (render_dreamactor_frame, DREAMACTOR_THRESHOLD),
     "wan-animate": (render_wan_frame, WAN_THRESHOLD),
+    "scail": (render_scail_frame, SCAIL_THRESHOLD),
 }
 
 
