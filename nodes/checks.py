@@ -72,3 +72,11 @@ def file_fingerprint(name, *, input: str) -> str:
         return f"refused:{name!r}"
     st = os.stat(path)
     return f"{path}:{st.st_mtime_ns}:{st.st_size}"
+
+
+def valid_motions(**motions) -> None:
+    """Validate each DA_MOTION a node receives (every documented key: shapes, finite values,
+    positive focal length), so a bad one is named at its input, not deep in the math."""
+    for name, motion in motions.items():
+        if motion is not None:
+            motion.validate(input=name)

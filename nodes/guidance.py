@@ -15,7 +15,7 @@ from ..models.face.expression import INTENSITY_RANGE, SMOOTHING_RANGE, neutral_i
 from ..models.head.sphere import fit_head_sphere
 from ..models.io.video import ArrayVideo, to_uint8_rgb
 from ..models.render.guide_video import GuideVideo
-from .checks import finite_floats
+from .checks import finite_floats, valid_motions
 from .face_motion import face_motion_store, motion_encoder, motion_source
 from .host import Progress, node_errors
 from .motion_io import describe
@@ -184,6 +184,7 @@ class HeadSphereFit(io.ComfyNode):
     def execute(cls, motion, smoothing, max_hold) -> io.NodeOutput:
         with node_errors("DreamActorHeadSphereFit"):
             finite_floats(smoothing=smoothing)
+            valid_motions(motion=motion)
             fitted = fit_head_sphere(motion, smoothing=smoothing, max_hold=max_hold)
         measured = fitted.get("head_valid")
         note = f"head measured on {int(measured.sum())}/{fitted.num_frames} frames" if measured is not None else ""
@@ -282,6 +283,7 @@ class FaceEncode(io.ComfyNode):
     ) -> io.NodeOutput:
         with node_errors(NODE_FACE):
             finite_floats(scale=scale, smoothing=smoothing, intensity=intensity, token_smoothing=token_smoothing)
+            valid_motions(motion=motion)
             track = face_track(video, motion, size=size, scale=scale, smoothing=smoothing)
             if not track.valid.any():
                 raise DreamActorError(

@@ -9,6 +9,7 @@ from ..models.render.frames import STYLES
 from ..models.render.guide_video import GuideVideo
 from ..models.render.pose_keypoint import to_pose_keypoint
 from . import inputs
+from .checks import finite_floats, valid_motions
 from .host import Progress, node_errors
 from .types import CATEGORY, Motion, PoseKeypoint, Video, video_to_image
 
@@ -76,6 +77,8 @@ class RenderGuide(io.ComfyNode):
         cls, motion, style, width, height, fit, start_frame, frame_count, background_dim, background=None
     ) -> io.NodeOutput:
         with node_errors("DreamActorRenderGuide"):
+            finite_floats(background_dim=background_dim)
+            valid_motions(motion=motion)
             guide = GuideVideo(
                 motion,
                 width,

@@ -9,6 +9,7 @@ from ..models.core.errors import DreamActorError
 from ..models.dit.pseudo_references import fit_cover, pick_views
 from ..models.io.video import to_uint8_rgb
 from ..models.stitch.stitched_video import StitchedVideo
+from .checks import finite_floats, valid_motions
 from .host import node_errors
 from .types import CATEGORY, Motion, Segments, frames_to_image
 
@@ -70,6 +71,8 @@ class DreamActorPseudoReferences(io.ComfyNode):
     @classmethod
     def execute(cls, segments, motion, reference, count, min_angle, reference_motion=None) -> io.NodeOutput:
         with node_errors(NODE_ID):
+            finite_floats(min_angle=min_angle)
+            valid_motions(motion=motion, reference_motion=reference_motion)
             video = StitchedVideo(segments.folder, anchor="off")
             if motion.num_frames != video.num_frames:
                 raise DreamActorError(

@@ -25,6 +25,7 @@ from ..models.retarget.smplx_body import DOWNLOAD_FIX, SmplxBody
 from ..models.retarget.smplx_body import EXTENSIONS as SMPLX_EXTENSIONS
 from ..models.retarget.smplx_body import FOLDER as SMPLX_FOLDER  # registered by extension.register_model_folders
 from ..models.retarget.transfer import retarget_details
+from .checks import valid_motions
 from .host import node_errors, validation_message
 from .motion_io import describe
 from .types import CATEGORY, Motion
@@ -228,6 +229,7 @@ class BoneRetarget(io.ComfyNode):
         reference_image=None,
     ) -> io.NodeOutput:
         with node_errors(NODE_ID):
+            valid_motions(driving=driving, reference=reference)
             edits = parse_bone_edits(bone_edits, driving.skeleton)
             manual = (scale, dx, dy)
             result = retarget_details(

@@ -8,6 +8,7 @@ from comfy_api.latest import io, ui
 
 from ..models.dit.segments import DEFAULT_MOTION_FRAMES, DEFAULT_SEGMENT_LENGTH
 from ..models.render.frames import STYLES
+from .checks import finite_floats, valid_motions
 from .engine.run import CFG_MODES, sample_segments
 from .host import node_errors
 from .types import CATEGORY, Face, Motion, Segments
@@ -184,6 +185,8 @@ class DreamActorSampler(io.ComfyNode):
     ) -> io.NodeOutput:
         hidden = getattr(cls, "hidden", None)
         with node_errors(NODE_ID):
+            finite_floats(cfg=cfg, face_strength=face_strength, pose_strength=pose_strength)
+            valid_motions(motion=motion)
             handle, summary = sample_segments(
                 model,
                 vae,

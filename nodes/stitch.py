@@ -5,6 +5,7 @@ from __future__ import annotations
 from comfy_api.latest import io, ui
 
 from ..models.stitch.stitched_video import ANCHORS, StitchedVideo
+from .checks import finite_floats
 from .host import Progress, node_errors
 from .types import CATEGORY, Segments, Video, video_to_image
 
@@ -70,6 +71,7 @@ class DreamActorStitch(io.ComfyNode):
     @classmethod
     def execute(cls, segments, blend_seams, colour_anchor, colour_strength, smoothing) -> io.NodeOutput:
         with node_errors(NODE_ID):
+            finite_floats(colour_strength=colour_strength, smoothing=smoothing)
             manifest = segments.manifest()
             progress = Progress(int(manifest["info"]["frames"]) * 2)
             video = StitchedVideo(

@@ -124,6 +124,7 @@ class ImagesToVideo(io.ComfyNode):
     @classmethod
     def execute(cls, images, fps, audio=None) -> io.NodeOutput:
         with node_errors("DreamActorImagesToVideo"):
+            finite_floats(fps=fps[0])
             frames = _concat_same_size(images)
             video = ArrayVideo(frames, fps[0], audio_from_core(audio[0] if audio else None))
         return io.NodeOutput(video, ui=ui.PreviewText(video.describe()))
@@ -181,6 +182,7 @@ class SaveVideo(io.ComfyNode):
     @classmethod
     def execute(cls, filename_prefix, fps, crf, video=None, images=None, audio=None) -> io.NodeOutput:
         with node_errors("DreamActorSaveVideo"):
+            finite_floats(fps=fps)
             clip = _pick_source(video, images, fps)
             sound = audio_from_core(audio) if audio is not None else clip.audio()
             folder, name, counter, subfolder, _ = folder_paths.get_save_image_path(
