@@ -80,3 +80,22 @@ def valid_motions(**motions) -> None:
     for name, motion in motions.items():
         if motion is not None:
             motion.validate(input=name)
+
+
+def check_text_width(model, **conditionings) -> None:
+    """Each CONDITIONING's embeddings (1, L, C) must be as wide as the MODEL's text input
+    (4096 for Wan's umt5-xxl), checked before any work (else a raw matmul error mid-run)."""
+    embed = getattr(getattr(getattr(model, "model", None), "diffusion_model", None), "text_embedding", None)
+    width = getattr(embed[0], "in_features", None) if embed is not None else None
+    if width is None:
+        return
+    for name, cond in conditionings.items():
+        for item in cond or []:
+            got = int(item[0].shape[-1])
+            if got != width:
+                raise DreamActorError(
+                    f"the text conditioning is {got} wide; this model reads {width}-wide text embeddings",
+                    fix="encode the prompt with CLIP Text Encode from the model's own text encoder "
+                    "(Load CLIP: umt5_xxl, type 'wan')",
+                    input=name,
+                )

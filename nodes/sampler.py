@@ -4,11 +4,14 @@ run (nodes.engine.run) and the per-segment conditioning (nodes.engine.conditioni
 from __future__ import annotations
 
 import comfy.samplers
+import folder_paths
 from comfy_api.latest import io, ui
 
+from ..models.core.errors import DreamActorError
+from ..models.dit.segment_cache import check_cache_name, damaged_runs
 from ..models.dit.segments import DEFAULT_MOTION_FRAMES, DEFAULT_SEGMENT_LENGTH
 from ..models.render.frames import STYLES
-from .checks import finite_floats, valid_motions
+from .checks import check_text_width, finite_floats, valid_motions
 from .engine.run import CFG_MODES, sample_segments
 from .host import node_errors
 from .types import CATEGORY, Face, Motion, Segments
@@ -158,6 +161,17 @@ class DreamActorSampler(io.ComfyNode):
         )
 
     @classmethod
+    def fingerprint_inputs(cls, cache_name=None, **kwargs):
+        """What ComfyUI compares to decide whether to run the node again: the same while the
+        segment caches under ``cache_name`` are intact, different once a segment file or a
+        manifest is deleted or damaged, so the Sampler runs again and re-makes what is missing."""
+        try:
+            bad = damaged_runs(folder_paths.get_output_directory(), check_cache_name(cache_name))
+        except DreamActorError:  # execute names the bad cache_name
+            return "intact"
+        return "damaged:" + ",".join(bad) if bad else "intact"
+
+    @classmethod
     def execute(
         cls,
         model,
@@ -187,6 +201,7 @@ class DreamActorSampler(io.ComfyNode):
         with node_errors(NODE_ID):
             finite_floats(cfg=cfg, face_strength=face_strength, pose_strength=pose_strength)
             valid_motions(motion=motion)
+            check_text_width(model, positive=positive, negative=negative)
             handle, summary = sample_segments(
                 model,
                 vae,

@@ -163,6 +163,42 @@ def load_manifest(folder: str) -> dict:
     return manifest
 
 
+def segment_files_ok(folder: str, index: int) -> bool:
+    """Segment ``index``'s three files in ``folder`` exist and open as arrays of their stated
+    size (a missing, truncated or damaged one makes the segment run again)."""
+    try:
+        for w in ("latent", "frames", "carry"):
+            np.load(os.path.join(folder, f"seg_{index:05d}.{w}.npy"), mmap_mode="r")
+    except (OSError, ValueError, EOFError):
+        return False
+    return True
+
+
+def damaged_runs(root: str, name: str) -> list[str]:
+    """Run folders under cache ``name`` (sorted) whose manifest is damaged or one of whose
+    finished segments lost a file; empty while all are intact. The Sampler reports this to
+    the host, so a damaged cache makes it run again (and re-make what is missing)."""
+    base = os.path.join(root, CACHE_DIRNAME, name)
+    try:
+        runs = sorted(os.listdir(base))
+    except OSError:
+        return []
+    bad = []
+    for run in runs:
+        folder = os.path.join(base, run)
+        path = os.path.join(folder, "manifest.json")
+        if not os.path.isfile(path):
+            continue
+        try:
+            manifest = read_manifest(path)
+        except OSError:
+            manifest = None
+        done = manifest["done"] if manifest is not None else []
+        if manifest is None or not all(isinstance(i, int) and segment_files_ok(folder, i) for i in done):
+            bad.append(run)
+    return bad
+
+
 class SegmentCache:
     """One run's folder: finished segments, their carried frames, the face-motion rows.
 
@@ -209,14 +245,7 @@ class SegmentCache:
         return index in self.manifest["done"] and self._files_ok(index)
 
     def _files_ok(self, index: int) -> bool:
-        """Segment ``index``'s three files exist and open as arrays of their stated size
-        (a truncated or damaged one makes the segment run again)."""
-        try:
-            for w in ("latent", "frames", "carry"):
-                np.load(self._path(index, w), mmap_mode="r")
-        except (OSError, ValueError, EOFError):
-            return False
-        return True
+        return segment_files_ok(self.folder, index)
 
     def finished(self) -> int:
         """Number of leading segments already finished."""

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from models.core.errors import DreamActorError
-from models.dit.segment_cache import SegmentCache, check_cache_name, load_manifest, run_segments
+from models.dit.segment_cache import SegmentCache, check_cache_name, damaged_runs, load_manifest, run_segments
 from models.dit.segments import plan_segments
 from models.stitch.stitched_video import SegmentFrames
 
@@ -66,3 +66,18 @@ def test_damaged_segment_file_is_made_again_not_read(finished):
 def test_cache_names_are_whole_matches(name):
     with pytest.raises(DreamActorError):
         check_cache_name(name)
+
+
+def test_damaged_runs_names_a_run_that_lost_a_segment_and_nothing_else(finished):
+    root, plan, folder = finished
+    run = os.path.basename(folder)
+    assert damaged_runs(str(root), "run") == []  # what the Sampler tells the host after a clean run
+    os.remove(os.path.join(folder, "seg_00001.carry.npy"))
+    assert damaged_runs(str(root), "run") == [run]
+    again = open_cache(root, plan)  # the host runs the Sampler again: it re-makes segment 1 on
+    assert run_segments(again, make_segment, 5) == len(plan) - 1
+    assert damaged_runs(str(root), "run") == []
+    with open(os.path.join(folder, "manifest.json"), "w") as f:
+        f.write('{"format": 1, "key": ')
+    assert damaged_runs(str(root), "run") == [run]
+    assert damaged_runs(str(root), "no_such_cache") == []
