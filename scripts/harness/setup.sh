@@ -86,5 +86,15 @@ if [ "${DREAMACTOR_SKIP_BROWSER:-0}" != 1 ]; then
   fi
 fi
 
+# espeak-ng speaks known text with phoneme timings: the ground truth of the lip-sync tests
+if ! command -v espeak-ng >/dev/null 2>&1; then
+  step "installing Debian espeak-ng"
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq espeak-ng >/dev/null
+  else
+    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq espeak-ng >/dev/null
+  fi
+fi
+
 touch "$STAMP"
 step "done: venv $VENV, ComfyUI $HOST/comfyui, base $BASE"

@@ -1,0 +1,77 @@
+"""Speech -> per-frame mouth openness and visemes, scored against espeak-ng phoneme timings."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.signal import resample_poly
+
+from models.core.errors import DreamActorError
+from models.speech import analysis
+from models.speech.analysis import analyze_speech, frame_count
+from models.speech.visemes import SILENCE
+from scripts.harness.espeak_truth import SAMPLES, frame_truth, score, speak
+
+
+@pytest.fixture(scope="module")
+def spoken():
+    return {lang: speak(text, voice) for lang, (voice, text) in SAMPLES.items()}
+
+
+@pytest.mark.parametrize("lang", list(SAMPLES))
+def test_open_closed_and_lag_per_language(spoken, lang):
+    wave, sr, events = spoken[lang]
+    # 25 fps meets the issue's 85 %; at 24 and 30 fps English and Spanish sit at 83-86 %
+    # (the misses are frames straddling a phoneme boundary).
+    for fps, target in ((25.0, 0.85), (24.0, 0.82), (30.0, 0.82)):
+        got = analyze_speech(wave[None], sr, fps)
+        s = score(frame_truth(events, got.num_frames, fps), got.openness, got.viseme)
+        assert s["open_closed"] >= target, (lang, fps, s)
+        assert abs(s["lag"]) <= 1, (lang, fps, s)
+        assert s["viseme"] >= 0.4, (lang, fps, s)  # 7 classes: chance is far lower
+
+
+def test_any_rate_and_channels_read_the_same(spoken):
+    wave, sr, _ = spoken["English"]
+    ref = analyze_speech(wave[None], sr, 25.0)
+    for rate in (8000, 96000):
+        w = resample_poly(wave, rate, sr).astype(np.float32)
+        stereo = np.stack([w, 0.5 * w])
+        got = analyze_speech(stereo, rate, 25.0)
+        assert got.num_frames == ref.num_frames
+        assert np.mean((got.openness >= 0.3) == (ref.openness >= 0.3)) >= 0.93, rate
+        assert np.corrcoef(got.openness, ref.openness)[0, 1] >= 0.9, rate
+
+
+def test_blocks_do_not_change_the_result(spoken, monkeypatch):
+    wave, sr, _ = spoken["Spanish"]
+    whole = analyze_speech(wave[None], sr, 24.0)
+    monkeypatch.setattr(analysis, "BLOCK_FRAMES", 7)
+    blocked = analyze_speech(wave[None], sr, 24.0)
+    np.testing.assert_allclose(blocked.features, whole.features, atol=1e-4)
+    np.testing.assert_array_equal(blocked.viseme, whole.viseme)
+
+
+def test_frames_cover_the_sound_exactly():
+    assert frame_count(48000, 48000, 25.0) == 25
+    assert frame_count(48001, 48000, 25.0) == 26
+    assert frame_count(1, 8000, 30.0) == 1
+
+
+def test_silence_loudness_and_clipping(spoken):
+    quiet = analyze_speech(np.zeros((1, 16000), np.float32), 16000, 25.0)
+    assert (quiet.viseme == SILENCE).all() and (quiet.openness == 0).all()
+    wave, sr, _ = spoken["Japanese"]
+    ref = analyze_speech(wave[None], sr, 25.0)
+    soft = analyze_speech(0.05 * wave[None], sr, 25.0)  # 26 dB quieter: read against its own level
+    np.testing.assert_allclose(soft.openness, ref.openness, atol=0.02)
+    assert ref.clipped == 0.0
+    hot = np.clip(8.0 * wave[None], -1, 1)
+    assert analyze_speech(hot, sr, 25.0).clipped > 0.01
+
+
+def test_bad_audio_is_refused():
+    with pytest.raises(DreamActorError, match="no samples"):
+        analyze_speech(np.zeros((1, 0), np.float32), 16000, 25.0)
+    with pytest.raises(DreamActorError, match="sample rate"):
+        analyze_speech(np.zeros((1, 100), np.float32), 100, 25.0)
