@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import os
 
 import folder_paths
@@ -25,8 +24,8 @@ from ..models.retarget.smplx_body import DOWNLOAD_FIX, SmplxBody
 from ..models.retarget.smplx_body import EXTENSIONS as SMPLX_EXTENSIONS
 from ..models.retarget.smplx_body import FOLDER as SMPLX_FOLDER  # registered by extension.register_model_folders
 from ..models.retarget.transfer import retarget_details
-from .checks import valid_motions
-from .host import node_errors, validation_message
+from .checks import finite_floats, valid_motions
+from .host import node_errors
 from .motion_io import describe
 from .types import CATEGORY, Motion
 
@@ -189,24 +188,9 @@ class BoneRetarget(io.ComfyNode):
         )
 
     @classmethod
-    def validate_inputs(cls, scale=None, dx=None, dy=None, bone_edits=None):
-        lo, hi = MANUAL_SCALE_RANGE
-        if scale is not None and not (isinstance(scale, (int, float)) and math.isfinite(scale) and lo <= scale <= hi):
-            return validation_message(
-                NODE_ID,
-                "scale",
-                f"the framing scale {scale!r} is outside [{lo}, {hi}]",
-                f"set scale between {lo} and {hi} (1 keeps the driver's framing)",
-            )
-        for name, v in (("dx", dx), ("dy", dy)):
-            a, b = OFFSET_RANGE
-            if v is not None and not (isinstance(v, (int, float)) and math.isfinite(v) and a <= v <= b):
-                return validation_message(
-                    NODE_ID,
-                    name,
-                    f"the offset {v!r} is outside [{a}, {b}] (fractions of the picture)",
-                    f"set {name} between {a} and {b}",
-                )
+    def validate_inputs(cls, bone_edits=None):
+        # 'bone_edits' only: the host checks scale, dx and dy against their declared ranges,
+        # and the host lists a failed check once per input this method takes
         if isinstance(bone_edits, str):
             try:
                 parse_bone_edits(bone_edits)
@@ -229,6 +213,7 @@ class BoneRetarget(io.ComfyNode):
         reference_image=None,
     ) -> io.NodeOutput:
         with node_errors(NODE_ID):
+            finite_floats(scale=scale, dx=dx, dy=dy)
             valid_motions(driving=driving, reference=reference)
             edits = parse_bone_edits(bone_edits, driving.skeleton)
             manual = (scale, dx, dy)

@@ -231,10 +231,19 @@ def test_bad_bone_edits_are_clear_errors(server, small_motions, edits, words):
 
 @pytest.mark.parametrize("key, value", [("scale", 50.0), ("scale", 0.0), ("dx", 3.0)])
 def test_framing_out_of_range_is_a_clear_error(server, small_motions, key, value):
+    """The host checks the declared ranges (once: one error, naming the input)."""
     with pytest.raises(PromptError) as e:
         server.run(_small_prompt(small_motions[0], small_motions[0], framing="manual", **{key: value}))
+    errors = [err for ne in e.value.details["node_errors"].values() for err in ne["errors"]]
+    assert len(errors) == 1 and errors[0]["type"] in ("value_bigger_than_max", "value_smaller_than_min"), errors
+    assert errors[0]["extra_info"]["input_name"] == key, errors
+
+
+def test_framing_nan_is_a_clear_error(server, small_motions):
+    with pytest.raises(PromptError) as e:
+        server.run(_small_prompt(small_motions[0], small_motions[0], framing="manual", dx=float("nan")))
     text = _error_text(e.value)
-    assert f"[DreamActorBoneRetarget, input '{key}']" in text and "Fix:" in text, text
+    assert "[DreamActorBoneRetarget, input 'dx']" in text and "Fix:" in text, text
 
 
 # --------------------------------------------------------------------------- the preview route
