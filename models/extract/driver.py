@@ -189,10 +189,11 @@ def track_person(
             if raw.start < 0:
                 pose, people = follower.start(frame)
                 if people and pose is None:
+                    # worded as the node's widget counts: 1 = the leftmost, 0 = the largest
                     raise DreamActorError(
-                        f"person {person} was asked for, but frame {t} (the first with anyone) shows "
-                        f"{len(people)} {'person' if len(people) == 1 else 'people'}",
-                        fix=f"choose a person number from 0 to {len(people) - 1} (counted from the left) or 'largest'",
+                        f"person {person + 1} (counted from the left) was asked for, but frame {t} (the first "
+                        f"with anyone) shows {len(people)} {'person' if len(people) == 1 else 'people'}",
+                        fix=f"set person between 1 and {len(people)} (1 = the leftmost), or 0 for the largest",
                         input="person",
                     )
                 if pose is not None:

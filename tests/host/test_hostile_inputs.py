@@ -197,8 +197,8 @@ def load_motion(file):
     }
 
 
-def skeleton_extract(clip, **over):
-    p = load_video(clip)
+def skeleton_extract(clip, frame_count=0, **over):
+    p = load_video(clip, frame_count=frame_count)
     inputs = {
         "video": ["1", 0],
         "person": 0,
@@ -343,7 +343,7 @@ LV, LM = "DreamActorLoadVideo", "DreamActorLoadMotion"
 SE, HS, FE = "DreamActorSkeletonExtract", "DreamActorHeadSphereFit", "DreamActorFaceEncode"
 
 # (case id, prompt maker (bad files -> prompt), expectation): expectation is
-# ("pack", node, input) or ("range", input).
+# ("pack", node, input, *words in the message) or ("range", input).
 CASES = [
     # 1. files outside ComfyUI's folders
     ("video absolute path", lambda b: load_video(b["secret_video"]), ("pack", LV, "video")),
@@ -411,7 +411,9 @@ def test_hostile_input_matrix(server, bad):
         peaks[case] = (peak_rss(pid) if can_reset else rss(pid)) - before
         try:
             if expect[0] == "pack":
-                assert_pack_error(kind, errors, expect[1], expect[2])
+                text = assert_pack_error(kind, errors, expect[1], expect[2])
+                for words in expect[3:]:
+                    assert words in text, f"'{words}' not in: {text[:400]}"
             else:
                 assert_range_error(kind, errors, expect[1])
             assert peaks[case] < MEMORY_BUDGET, f"peak memory grew by {peaks[case] / GB:.2f} GB"
