@@ -355,10 +355,10 @@ _UNIT_SCALE_SUFFIXES = (
 
 
 def _init(name: str, shape: tuple, gen: torch.Generator) -> torch.Tensor:
-    """Random values that keep activations O(1) through the host's modules."""
+    """Random values that keep activations O(1) through the host's modules (on ``gen``'s device)."""
     if name.endswith(".kernel"):
-        return _blur_kernel()
-    noise = torch.randn(shape, generator=gen)
+        return _blur_kernel().to(gen.device)
+    noise = torch.randn(shape, generator=gen, device=gen.device)
     if name.endswith(_UNIT_SCALE_SUFFIXES):
         return 1.0 + 0.1 * noise  # norm scales
     if name.endswith("modulation"):
@@ -371,10 +371,15 @@ def _init(name: str, shape: tuple, gen: torch.Generator) -> torch.Tensor:
     return noise / math.sqrt(math.prod(shape[1:]))  # weights: unit fan-in variance
 
 
-def random_state_dict(layout: dict[str, tuple], seed: int, dtype=torch.bfloat16) -> dict[str, torch.Tensor]:
-    """Deterministic random tensors for every key of ``layout`` (sorted-key order)."""
-    gen = torch.Generator().manual_seed(seed)
-    return {k: _init(k, tuple(layout[k]), gen).to(dtype).contiguous() for k in sorted(layout)}
+def random_state_dict(
+    layout: dict[str, tuple], seed: int, dtype=torch.bfloat16, device: str = "cpu"
+) -> dict[str, torch.Tensor]:
+    """Deterministic random tensors for every key of ``layout`` (sorted-key order), on the CPU.
+
+    ``device`` is where the numbers are drawn (a GPU draws a 14B layout in seconds; the
+    values then differ from a CPU draw, the distributions do not)."""
+    gen = torch.Generator(device=device).manual_seed(seed)
+    return {k: _init(k, tuple(layout[k]), gen).to(dtype).cpu().contiguous() for k in sorted(layout)}
 
 
 # ---------------------------------------------------------------- files
