@@ -73,6 +73,12 @@ MAX_FRAMES = 2_000_000
 
 def check_frame_size(name: str, width: int, height: int) -> None:
     """Refuse a picture larger than ``MAX_FRAME_PIXELS``, read from the header before decoding."""
+    if int(width) < 1 or int(height) < 1:  # FFmpeg leaves 0 when a picture is too large to open
+        raise DreamActorError(
+            f"'{name}' does not state its frame size (a picture too large to open, or a damaged header)",
+            fix="re-export the clip as mp4 (H.264) at a usual size (e.g. 1920 pixels wide)",
+            input="video",
+        )
     if int(width) * int(height) > MAX_FRAME_PIXELS:
         raise DreamActorError(
             f"'{name}' has {width}x{height} frames ({width * height / 1e6:.0f} Mpx each), above the limit of "
@@ -80,6 +86,26 @@ def check_frame_size(name: str, width: int, height: int) -> None:
             fix="scale the clip down (e.g. to 1920 pixels wide) before loading it",
             input="video",
         )
+
+
+def _check_still_picture(path: str, name: str) -> None:
+    """FFmpeg decodes a still picture (a PNG renamed .mp4) whole while opening it, before its
+    size can be checked; the picture's own header states the size, so check it first."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as picture:
+            width, height = picture.size
+    except Image.DecompressionBombError:  # Pillow's own guard: over 179 Mpx
+        raise DreamActorError(
+            f"'{name}' is a still picture of more than 179 Mpx, above the limit of "
+            f"{MAX_FRAME_PIXELS / 1e6:.0f} Mpx per frame",
+            fix="choose a video file; for a picture use the core Load Image node (scaled down)",
+            input="video",
+        ) from None
+    except Exception:  # not a picture Pillow knows: a video, left to FFmpeg
+        return
+    check_frame_size(name, width, height)
 
 
 def probe_file(path: str) -> VideoProbe:
@@ -94,6 +120,7 @@ def probe_file(path: str) -> VideoProbe:
             fix="upload the clip with the node's upload button or put it in ComfyUI's input folder",
             input="video",
         )
+    _check_still_picture(path, name)
     try:
         with av.open(path) as container:
             if not container.streams.video:

@@ -318,6 +318,7 @@ def bad(server, media, tmp_path_factory):
     write_clip(os.path.join(inp, "hostile_tiny.mp4"))
     write_pts0_clip(os.path.join(inp, "hostile_pts0.mkv"))
     write_huge_png(os.path.join(inp, "hostile_png16000.mp4"))
+    write_huge_png(os.path.join(inp, "hostile_png9000.mp4"), side=9000)
     write_motion(os.path.join(inp, "hostile_good.motion.npz"))
     cam = good_motion().camera
     write_motion(os.path.join(inp, "hostile_nan_camera.motion.npz"), camera=np.where(np.eye(3) > 0, NAN, cam))
@@ -362,7 +363,16 @@ CASES = [
     ("motion symlink out", lambda b: load_motion("hostile_link.motion.npz"), ("pack", LM, "file")),
     ("motion NUL byte", lambda b: load_motion("hostile_good.motion.npz\x00"), ("pack", LM, "file")),
     # 2. budgets
-    ("video 16000x16000 png as mp4", lambda b: load_video("hostile_png16000.mp4"), ("pack", LV, "video")),
+    (
+        "video 9000x9000 png as mp4",
+        lambda b: load_video("hostile_png9000.mp4"),
+        ("pack", LV, "video", "9000x9000", "above the limit of 40 Mpx"),
+    ),
+    (
+        "video 16000x16000 png as mp4",
+        lambda b: load_video("hostile_png16000.mp4"),
+        ("pack", LV, "video", "above the limit of 40 Mpx"),
+    ),
     ("video fps 0.0001 on a silent clip", lambda b: load_video("hostile_tiny.mp4", fps=0.0001), ("pack", LV, "fps")),
     ("motion 512 MB extra key", lambda b: load_motion("hostile_bomb.motion.npz"), ("pack", LM, "file")),
     # 3. declared ranges and non-finite floats
