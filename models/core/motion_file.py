@@ -121,5 +121,7 @@ def read_motion_arrays(path: str) -> dict[str, np.ndarray]:
         raise _refuse(source, "does not exist", fix="choose an existing .motion.npz") from None
     except Exception as e:  # zip or npy damage
         raise _refuse(
-            source, f"cannot be read ({type(e).__name__}: {e})", fix="the file is damaged; save the motion again"
+            source,
+            f"is not a readable numpy archive ({type(e).__name__})",
+            fix="the file is damaged; save the motion again",
         ) from None

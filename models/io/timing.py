@@ -88,6 +88,11 @@ def check_frame_size(name: str, width: int, height: int) -> None:
         )
 
 
+def media_error(e: Exception) -> str:
+    """FFmpeg's reason for a failure, without the file's full path (which its message repeats)."""
+    return getattr(e, "strerror", None) or type(e).__name__
+
+
 def _check_still_picture(path: str, name: str) -> None:
     """FFmpeg decodes a still picture (a PNG renamed .mp4) whole while opening it, before its
     size can be checked; the picture's own header states the size, so check it first."""
@@ -140,7 +145,7 @@ def probe_file(path: str) -> VideoProbe:
         raise
     except Exception as e:  # av.error.*: not a media file, damaged header, ...
         raise DreamActorError(
-            f"'{name}' cannot be read as a video ({type(e).__name__}: {e})",
+            f"'{name}' cannot be read as a video ({media_error(e)})",
             fix="the file is damaged or not a video; re-export it as mp4 (H.264)",
             input="video",
         ) from None

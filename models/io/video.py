@@ -23,7 +23,7 @@ from typing import Iterator
 import numpy as np
 
 from ..core.errors import DreamActorError
-from .timing import probe_file, select_frames
+from .timing import media_error, probe_file, select_frames
 
 
 @dataclass
@@ -169,7 +169,7 @@ class FileVideo(LazyVideo):
             raise
         except Exception as e:
             raise DreamActorError(
-                f"decoding '{os.path.basename(self.path)}' failed ({type(e).__name__}: {e})",
+                f"decoding '{os.path.basename(self.path)}' failed ({media_error(e)})",
                 fix="the file is truncated or damaged; re-export it",
                 input="video",
             ) from None

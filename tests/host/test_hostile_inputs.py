@@ -424,6 +424,7 @@ def test_hostile_input_matrix(server, bad):
                 text = assert_pack_error(kind, errors, expect[1], expect[2])
                 for words in expect[3:]:
                     assert words in text, f"'{words}' not in: {text[:400]}"
+                assert os.path.dirname(INPUT[0]) not in text, f"the message shows the server's folders: {text[:400]}"
             else:
                 assert_range_error(kind, errors, expect[1])
             assert peaks[case] < MEMORY_BUDGET, f"peak memory grew by {peaks[case] / GB:.2f} GB"
