@@ -33,3 +33,31 @@ def test_clip_l_width_text_is_refused_naming_the_input(checks, model):
         checks.check_text_width(model, positive=sf.text_conditioning(1), negative=clip_l)
     text = str(e.value)
     assert e.value.input == "negative" and "768 wide" in text and "4096" in text and "Fix:" in text, text
+
+
+def test_sampler_fingerprint_changes_when_its_cache_is_damaged(tmp_path):
+    """What the node tells ComfyUI: 'intact' before and after a clean run (so a finished run is
+    reused), something else once a segment file is gone (so queueing again runs it)."""
+    import importlib
+    import os
+
+    import folder_paths
+
+    from models.dit.segment_cache import SegmentCache, run_segments
+    from models.dit.segments import plan_segments
+
+    node = importlib.import_module(f"{sf.PACK_NAME}.nodes.sampler").DreamActorSampler
+    saved = folder_paths.get_output_directory()
+    folder_paths.set_output_directory(str(tmp_path))
+    try:
+        assert node.fingerprint_inputs(cache_name="run") == "intact"
+        plan = plan_segments(20, 9, 5)
+        cache = SegmentCache(str(tmp_path), "run", "c" * 64, plan, {"frames": 20}, 1)
+        frames = torch.rand(9, 4, 4, 3).numpy()
+        run_segments(cache, lambda seg, carry, seed: (frames[:1, :1], frames[: seg.length]), 5)
+        assert node.fingerprint_inputs(cache_name="run") == "intact"
+        os.remove(os.path.join(cache.folder, "seg_00001.frames.npy"))
+        assert node.fingerprint_inputs(cache_name="run").startswith("damaged:")
+        assert node.fingerprint_inputs(cache_name="../run") == "intact"  # execute refuses the name
+    finally:
+        folder_paths.set_output_directory(saved)
