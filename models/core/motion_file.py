@@ -122,6 +122,6 @@ def read_motion_arrays(path: str) -> dict[str, np.ndarray]:
     except Exception as e:  # zip or npy damage
         raise _refuse(
             source,
-            f"is not a readable numpy archive ({type(e).__name__})",
+            f"cannot be read as a numpy archive ({type(e).__name__})",
             fix="the file is damaged; save the motion again",
         ) from None
