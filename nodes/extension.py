@@ -21,6 +21,7 @@ from . import (
     retarget,
     routes,
     sampler,
+    speech,
     stitch,
     video_io,
 )
@@ -70,4 +71,5 @@ class DreamActorExtension(ComfyExtension):
             *sampler.NODES,
             *pseudo_references.NODES,
             *stitch.NODES,
+            *speech.NODES,
         ]

@@ -93,3 +93,16 @@ def redub(
     return SpeechCrops(
         face, points, found, openness, viseme, face.video.fps, fit_audio(audio, T, face.video.fps), 1.0 - blend
     )
+
+
+def held_motion(reference, num_frames: int, fps: float):
+    """The reference's first frame held for ``num_frames`` at ``fps`` (the body standing
+    still in its own pose while the face speaks): a DA_MOTION for picture + audio."""
+    import dataclasses
+
+    from ..core.motion import OPTIONAL_PER_FRAME, PER_FRAME
+
+    idx = np.zeros(int(num_frames), np.int64)
+    per = {k: getattr(reference, k)[idx] for k in PER_FRAME}
+    opt = {k: (v[idx] if k in OPTIONAL_PER_FRAME else v) for k, v in reference.optional.items()}
+    return dataclasses.replace(reference, fps=float(fps), optional=opt, **per)

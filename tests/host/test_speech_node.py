@@ -1,0 +1,199 @@
+"""DreamActor Speech To Face on a real ComfyUI server: espeak-ng speech (muxed into an mp4, as
+the test host has no Load Audio: Load Video gives the AUDIO) + the astronaut photo.
+
+* talking picture -> Save Video of the crops: the mp4 has one frame per speech frame and the
+  speech as its sound; bad inputs give errors naming the node and input;
+* picture + speech -> Sampler (tiny random-weight Wan-Animate) -> Stitch -> Save Video: the
+  mp4's frame count and audio match the speech.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import av
+import numpy as np
+import pytest
+
+from models.io.video import Audio
+from models.io.video_writer import write_mp4
+from models.speech.analysis import frame_count
+from scripts.harness.comfy_server import PromptError
+from scripts.harness.espeak_truth import speak
+
+pytestmark = [pytest.mark.host]
+
+FPS = 10.0
+
+
+def speech_clip(folder: str, text: str = "Hola, buenos días.", voice: str = "es") -> tuple[str, float]:
+    """An mp4 of black 32x32 frames at FPS carrying espeak-ng speech; returns (path, speech seconds)."""
+    wave, sr, _ = speak(text, voice)
+    frames = frame_count(len(wave), sr, FPS)
+    path = os.path.join(folder, "speech_es.mp4")
+    write_mp4(path, (np.zeros((32, 32, 3), np.uint8) for _ in range(frames)), FPS, Audio(wave[None], sr))
+    return path, len(wave) / sr
+
+
+def mp4_facts(path: str) -> tuple[int, float]:
+    """(video frames, audio seconds) of a saved mp4."""
+    with av.open(path) as c:
+        frames = sum(1 for _ in c.decode(video=0))
+    with av.open(path) as c:
+        samples = sum(f.samples for f in c.decode(audio=0))
+        rate = c.streams.audio[0].sample_rate
+    return frames, samples / rate
+
+
+def speech_nodes(clip: str, photo: str, **knobs) -> dict:
+    return {
+        "load": {
+            "class_type": "DreamActorLoadVideo",
+            "inputs": {"video": clip, "start_frame": 0, "frame_count": 0, "every_nth": 1, "fps": 0.0},
+        },
+        "img": {"class_type": "LoadImage", "inputs": {"image": photo}},
+        "speech": {
+            "class_type": "DreamActorSpeechToFace",
+            "inputs": {
+                "audio": ["load", 2],
+                "picture": ["img", 0],
+                "fps": FPS,
+                "strength": 1.0,
+                "smoothing": 1.0,
+                "offset": 0,
+                "blend": 1.0,
+                "head_motion": 0.0,
+                "size": 128,
+                **knobs,
+            },
+        },
+    }
+
+
+def with_save(prompt: dict, prefix: str = "tests/speech_crops") -> dict:
+    """``prompt`` plus Save Video of the speech crops (with their sound)."""
+    prompt["mp4"] = {
+        "class_type": "DreamActorSaveVideo",
+        "inputs": {"video": ["speech", 2], "fps": FPS, "filename_prefix": prefix, "crf": 18},
+    }
+    return prompt
+
+
+def frames_in_text(entry) -> int:
+    text = entry["outputs"]["speech"]["text"][0]
+    return int(text.split(": ", 1)[1].split(" frames", 1)[0])
+
+
+@pytest.fixture(scope="module")
+def inputs(server, media, tmp_path_factory):
+    path, seconds = speech_clip(str(tmp_path_factory.mktemp("speech")))
+    return server.put_input(path), server.put_input(media("astronaut.png")), seconds
+
+
+def test_talking_picture_crops_carry_the_speech(server, inputs):
+    clip, photo, seconds = inputs
+    entry = server.run(with_save(speech_nodes(clip, photo)), timeout=300)
+    T = frames_in_text(entry)
+    assert abs(T / FPS - seconds) <= 1.0 / FPS + 0.05  # the frames cover the speech (AAC pads a little)
+    frames, audio_s = mp4_facts(server.output_path(entry["outputs"]["mp4"]["images"][0]))
+    assert frames == T
+    assert abs(audio_s - T / FPS) < 0.03
+
+
+def test_bad_inputs_name_node_and_input(server, inputs, tmp_path):
+    clip, photo, _ = inputs
+    neither = speech_nodes(clip, photo)
+    del neither["speech"]["inputs"]["picture"]
+    with pytest.raises(PromptError, match=r"DreamActorSpeechToFace.*face.*neither"):
+        server.run(with_save(neither), timeout=120)
+    blank = os.path.join(str(tmp_path), f"blank_{uuid.uuid4().hex[:6]}.png")
+    from PIL import Image
+
+    Image.fromarray(np.full((96, 96, 3), 128, np.uint8)).save(blank)
+    with pytest.raises(PromptError, match=r"DreamActorSpeechToFace.*picture.*no face was found"):
+        server.run(with_save(speech_nodes(clip, server.put_input(blank))), timeout=120)
+
+
+@pytest.mark.slow
+def test_picture_and_speech_run_the_whole_pipeline(test_nodes_server, tiny_models, media, tmp_path_factory):
+    srv = test_nodes_server
+    path, _ = speech_clip(str(tmp_path_factory.mktemp("speech2")))
+    clip, photo = srv.put_input(path), srv.put_input(media("astronaut.png"))
+    name = f"speech-{uuid.uuid4().hex[:8]}"
+    prompt = speech_nodes(clip, photo)
+    prompt["skel"] = {
+        "class_type": "DreamActorSkeletonExtract",
+        "inputs": {
+            "image": ["img", 0],
+            "person": 0,
+            "hands": True,
+            "face": True,
+            "smooth": True,
+            "min_cutoff": 1.0,
+            "beta": 1.0,
+            "fill_gaps": 8,
+        },
+    }
+    prompt["speech"]["inputs"]["reference_motion"] = ["skel", 0]
+    prompt.update(
+        {
+            "unet": {
+                "class_type": "UNETLoader",
+                "inputs": {"unet_name": tiny_models["animate"], "weight_dtype": "default"},
+            },
+            "vae": {"class_type": "VAELoader", "inputs": {"vae_name": tiny_models["vae"]}},
+            "pos": {
+                "class_type": "DreamActorTestTextConditioning",
+                "inputs": {"text": "an astronaut talking", "tokens": 512},
+            },
+            "neg": {"class_type": "DreamActorTestTextConditioning", "inputs": {"text": "blurry", "tokens": 512}},
+            "cv": {"class_type": "DreamActorTestClipVision", "inputs": {"seed": 1}},
+            "sampler": {
+                "class_type": "DreamActorSampler",
+                "inputs": {
+                    "model": ["unet", 0],
+                    "vae": ["vae", 0],
+                    "positive": ["pos", 0],
+                    "negative": ["neg", 0],
+                    "reference": ["img", 0],
+                    "motion": ["speech", 1],
+                    "face": ["speech", 0],
+                    "clip_vision_output": ["cv", 0],
+                    "seed": 3,
+                    "steps": 1,
+                    "cfg": 1.0,
+                    "cfg_on": "text and face",
+                    "sampler_name": "euler",
+                    "scheduler": "simple",
+                    "width": 64,
+                    "height": 64,
+                    "segment_length": 9,
+                    "motion_frames": 1,
+                    "face_strength": 1.0,
+                    "pose_strength": 1.0,
+                    "guide_style": "wan-animate",
+                    "cache_name": name,
+                },
+            },
+            "stitch": {
+                "class_type": "DreamActorStitch",
+                "inputs": {
+                    "segments": ["sampler", 0],
+                    "blend_seams": True,
+                    "colour_anchor": "first segment",
+                    "colour_strength": 1.0,
+                    "smoothing": 0.0,
+                },
+            },
+            "mp4": {
+                "class_type": "DreamActorSaveVideo",
+                "inputs": {"video": ["stitch", 0], "fps": 24.0, "filename_prefix": f"tests/{name}", "crf": 18},
+            },
+        }
+    )
+    entry = srv.run(prompt, timeout=900)
+    T = frames_in_text(entry)
+    frames, audio_s = mp4_facts(srv.output_path(entry["outputs"]["mp4"]["images"][0]))
+    assert frames == T  # one output frame per speech frame
+    assert abs(audio_s - T / FPS) < 0.03  # the speech went along, cut to the frames: frame k at k / fps
