@@ -441,4 +441,13 @@ def extract_image(image: np.ndarray, *, person="largest", hands: bool = True, fa
             input="image",
         )
     video = ArrayVideo(a[None, ..., :3], fps=1.0)
-    return extract_motion(video, person=person, hands=hands, face=face, smoothing=False)
+    try:
+        return extract_motion(video, person=person, hands=hands, face=face, smoothing=False)
+    except DreamActorError as e:
+        if e.input != "video":
+            raise
+        raise DreamActorError(  # the one-frame video is how a photo is read: blame the photo
+            "no person was found in the picture" if e.what.startswith("no person") else e.what,
+            fix="use a photo where the character is visible, at least head and shoulders, facing the camera",
+            input="image",
+        ) from None
