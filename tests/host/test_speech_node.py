@@ -25,13 +25,14 @@ from scripts.harness.espeak_truth import speak
 pytestmark = [pytest.mark.host]
 
 FPS = 10.0
+EXTRACT = {"person": 0, "hands": False, "face": True, "smooth": True, "min_cutoff": 1.0, "beta": 1.0, "fill_gaps": 8}
 
 
-def speech_clip(folder: str, text: str = "Hola, buenos días.", voice: str = "es") -> tuple[str, float]:
+def speech_clip(folder: str, text: str = "Hola, buenos días.", voice: str = "es", name: str = "speech_es.mp4"):
     """An mp4 of black 32x32 frames at FPS carrying espeak-ng speech; returns (path, speech seconds)."""
     wave, sr, _ = speak(text, voice)
     frames = frame_count(len(wave), sr, FPS)
-    path = os.path.join(folder, "speech_es.mp4")
+    path = os.path.join(folder, name)
     write_mp4(path, (np.zeros((32, 32, 3), np.uint8) for _ in range(frames)), FPS, Audio(wave[None], sr))
     return path, len(wave) / sr
 
@@ -115,10 +116,59 @@ def test_bad_inputs_name_node_and_input(server, inputs, tmp_path):
         server.run(with_save(speech_nodes(clip, server.put_input(blank))), timeout=120)
 
 
+def test_redub_a_sample_clip(server, inputs, media):
+    clip, _, _ = inputs
+    video = server.put_input(media("single_face.mp4"))
+    prompt = {
+        "load": {
+            "class_type": "DreamActorLoadVideo",
+            "inputs": {"video": clip, "start_frame": 0, "frame_count": 0, "every_nth": 1, "fps": 0.0},
+        },
+        "drive": {
+            "class_type": "DreamActorLoadVideo",
+            "inputs": {"video": video, "start_frame": 0, "frame_count": 0, "every_nth": 1, "fps": 0.0},
+        },
+        "skel": {"class_type": "DreamActorSkeletonExtract", "inputs": {"video": ["drive", 0], **EXTRACT}},
+        "face": {
+            "class_type": "DreamActorFaceEncode",
+            "inputs": {
+                "video": ["drive", 0],
+                "motion": ["skel", 0],
+                "size": 128,
+                "scale": 1.2,
+                "smoothing": 2.0,
+                "intensity": 1.0,
+                "neutral_frame": 0,
+                "token_smoothing": 0.0,
+            },
+        },
+        "speech": {
+            "class_type": "DreamActorSpeechToFace",
+            "inputs": {
+                "audio": ["load", 2],
+                "face": ["face", 0],
+                "fps": 25.0,
+                "strength": 1.0,
+                "smoothing": 1.0,
+                "offset": 0,
+                "blend": 1.0,
+                "head_motion": 0.0,
+                "size": 512,
+            },
+        },
+    }
+    entry = server.run(with_save(prompt, "tests/speech_redub"), timeout=600)
+    text = entry["outputs"]["speech"]["text"][0]
+    assert text.startswith("re-dub: 72 frames at 30.000 fps"), text
+    assert "the audio ends" in text and "before the clip" in text, text  # 1.25 s of speech, a 2.4 s clip
+    frames, audio_s = mp4_facts(server.output_path(entry["outputs"]["mp4"]["images"][0]))
+    assert frames == 72 and abs(audio_s - 72 / 30.0) < 0.03
+
+
 @pytest.mark.slow
 def test_picture_and_speech_run_the_whole_pipeline(test_nodes_server, tiny_models, media, tmp_path_factory):
     srv = test_nodes_server
-    path, _ = speech_clip(str(tmp_path_factory.mktemp("speech2")))
+    path, _ = speech_clip(str(tmp_path_factory.mktemp("speech2")), "Hola.", name="speech_hola.mp4")
     clip, photo = srv.put_input(path), srv.put_input(media("astronaut.png"))
     name = f"speech-{uuid.uuid4().hex[:8]}"
     prompt = speech_nodes(clip, photo)
