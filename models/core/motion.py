@@ -26,7 +26,10 @@ format_version     ()            int, bumped only when a key changes meaning
 Optional keys (absent means "not computed"): ``hands3d`` (T,2,21,3) metres,
 ``face3d`` (T,F,3) pixels with relative depth, ``face_valid`` (T,) bool,
 ``head_valid`` (T,) bool, ``filled`` (T,) bool for frames interpolated across a
-gap, ``person_box`` (T,4) xyxy pixels, ``source`` () str, ``info`` () str.
+gap, ``person_box`` (T,4) xyxy pixels, ``face_blendshapes`` (T,52) MediaPipe's
+expression scores in [0, 1], ``face_matrix`` (T,4,4) MediaPipe's facial transformation
+matrix (canonical face in cm to the camera of the square the face model saw),
+``source`` () str, ``info`` () str.
 Extra keys are kept on load and written back unchanged.
 """
 
@@ -78,7 +81,16 @@ PER_FRAME = (
     "head_radius",
     "head_rotation",
 )
-OPTIONAL_PER_FRAME = ("hands3d", "face3d", "face_valid", "head_valid", "filled", "person_box")
+OPTIONAL_PER_FRAME = (
+    "hands3d",
+    "face3d",
+    "face_valid",
+    "head_valid",
+    "filled",
+    "person_box",
+    "face_blendshapes",
+    "face_matrix",
+)
 
 
 @dataclass

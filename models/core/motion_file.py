@@ -49,6 +49,8 @@ def documented_shapes(T: int, J: int, F: int) -> dict[str, tuple[int, ...]]:
         "head_valid": (T,),
         "filled": (T,),
         "person_box": (T, 4),
+        "face_blendshapes": (T, 52),
+        "face_matrix": (T, 4, 4),
         "source": (),
         "info": (),
     }

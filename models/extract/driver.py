@@ -27,11 +27,13 @@ hand world landmarks turned like the body and hung at the body's wrist joint;
 frame pixels, z = MediaPipe's relative depth times the width of the square the
 face model looked at, i.e. in the same pixel units as x and y; ``face_valid``,
 ``filled`` (frames interpolated across a short gap), ``person_box`` (xyxy px of
-the visible body) and ``info`` (frames tracked, gaps, reprojection error).
+the visible body), ``face_blendshapes`` (T, 52) and ``face_matrix`` (T, 4, 4) (MediaPipe
+Face Landmarker's expression scores and facial transformation matrix, zeros / identity
+where no face) and ``info`` (frames tracked, gaps, reprojection error).
 
-Backend choice: separate Pose + Hands + Face Mesh solutions rather than
-MediaPipe Holistic, measured by ``benchmarks/bench_extract_backends.py`` (the
-figures are in that file's docstring).
+Backend: MediaPipe's Tasks API (``models.extract.landmarkers``), Pose + Hand + Face
+Landmarker on crops; ``benchmarks/bench_extract_quality.py`` prints what it finds on the
+sample clips, ``benchmarks/bench_extract.py`` its speed.
 """
 
 from __future__ import annotations
@@ -50,8 +52,10 @@ from ..core.smoothing import OneEuroParams, one_euro, runs
 from ..io.video import ArrayVideo, LazyVideo
 from .body_mapping import MP, body_confidence, to_body
 from .camera import place_in_camera, reprojection_error
+from .face_mesh import NUM_BLENDSHAPES
 from .hands import SIDES, HandPair
 from .landmarkers import NUM_HAND_LANDMARKS, NUM_POSE_LANDMARKS, PoseResult
+from .model_files import POSE_MODELS
 from .tracking import PersonFollower, body_box, pixels_per_metre
 
 NUM_FACE = 478
@@ -77,8 +81,8 @@ class RawTrack:
     pose_image (T, 33, 3) px (z relative, px scale), pose_vis (T, 33), pose_world
     (T, 33, 3) metres hip-centred, body_valid (T,); hand_image (T, 2, 21, 3) px,
     hand_world (T, 2, 21, 3) metres, hand_score (T, 2) in [0, 1], hand_valid (T, 2)
-    (index 0 = the person's left); face (T, 478, 3) px, face_valid (T,);
-    box (T, 4) xyxy px. ``person`` is the request ("largest" or a number),
+    (index 0 = the person's left); face (T, 478, 3) px, face_valid (T,),
+    blendshapes (T, 52), face_matrix (T, 4, 4); box (T, 4) xyxy px. ``person`` is the request ("largest" or a number),
     ``start`` the frame the person was chosen on and ``people`` how many were
     found there.
     """
@@ -93,6 +97,8 @@ class RawTrack:
     hand_valid: np.ndarray
     face: np.ndarray
     face_valid: np.ndarray
+    blendshapes: np.ndarray
+    face_matrix: np.ndarray
     box: np.ndarray
     start: int = -1
     people: int = 0
@@ -112,6 +118,8 @@ class RawTrack:
             z((T, 2), bool),
             z((T, NUM_FACE, 3), np.float32),
             z((T,), bool),
+            z((T, NUM_BLENDSHAPES), np.float32),
+            np.tile(np.eye(4, dtype=np.float32), (T, 1, 1)),
             z((T, 4), np.float32),
         )
 
@@ -163,23 +171,31 @@ def track_person(
     person="largest",
     hands: bool = True,
     face: bool = True,
+    pose_model: str = "full",
     progress: Callable[[int, int], None] | None = None,
     should_stop: Callable[[], object] | None = None,
 ) -> RawTrack:
     """Walk ``video`` once and record the chosen person's raw landmarks.
 
     ``person``: "largest" or the person's number counted from the left, on the
-    first frame where anyone is found. ``progress(done, total)`` is called after
+    first frame where anyone is found. ``pose_model``: "full", "heavy" or "lite"
+    (``models.extract.model_files.POSE_MODELS``). ``progress(done, total)`` is called after
     every frame; ``should_stop()`` before every frame (it raises to interrupt).
     Raises ``DreamActorError`` when nobody is found in the whole clip."""
     from .face_mesh import FaceMeshDetector
 
     person = _check_person(person)
+    if pose_model not in POSE_MODELS:
+        raise DreamActorError(
+            f"pose model {pose_model!r} is not one of {sorted(POSE_MODELS)}",
+            fix="choose full (default), heavy (more accurate, slower) or lite (faster)",
+            input="pose_model",
+        )
     T = video.num_frames
     video_mode = T > 1  # one frame: MediaPipe's static-image mode
     raw = RawTrack.empty(T)
     raw.person = str(person)
-    follower = PersonFollower(person)
+    follower = PersonFollower(person, POSE_MODELS[pose_model])
     hand_pair = HandPair(video_mode) if hands else None
     face_model = FaceMeshDetector(video_mode=video_mode) if face else None
     head = StickyWindow(shift=HEAD_SHIFT, resize=0.2)
@@ -256,6 +272,7 @@ def _record_frame(
             off = np.linalg.norm(mesh.points2d.mean(0) - pose.image[MP["nose"], :2])
             if off <= FACE_GATE_METRES * ppm:
                 raw.face[t], raw.face_valid[t] = mesh.points3d, True
+                raw.blendshapes[t], raw.face_matrix[t] = mesh.blendshapes, mesh.matrix
 
 
 # ---------------------------------------------------------------------------- stage 2
@@ -351,12 +368,19 @@ def motion_from_track(
         extent = f["face"][fv, :, :2].max(1) - f["face"][fv, :, :2].min(1)
         face[fv] = _smooth(f["face"], fv, float(max(np.median(extent.max(-1)), 1.0)), fps, smoothing)[fv]
     m.face2d[:] = face[..., :2]
+    # Expression scores and the face matrix as measured (not filled or smoothed): the head
+    # sphere and expression stages decide how to use them.
+    measured = raw.face_valid & valid
+    shapes = np.where(measured[:, None], raw.blendshapes, 0.0).astype(np.float32)
+    matrix = np.where(measured[:, None, None], raw.face_matrix, np.eye(4, dtype=np.float32)).astype(np.float32)
 
     box = np.where(valid[:, None], body["box"], 0.0)
     return m.replace(
         hands3d=hands3d,
         face3d=face,
         face_valid=fv,
+        face_blendshapes=shapes,
+        face_matrix=matrix,
         filled=filled,
         person_box=box.astype(np.float32),
         info=_summary(raw, valid, filled, fv, m),
@@ -408,6 +432,7 @@ def extract_motion(
     fill_gaps_max: int = DEFAULT_FILL_GAPS,
     hands: bool = True,
     face: bool = True,
+    pose_model: str = "full",
     progress: Callable[[int, int], None] | None = None,
     should_stop: Callable[[], object] | None = None,
 ) -> Motion:
@@ -426,12 +451,22 @@ def extract_motion(
             fix="use beta >= 0 (e.g. 1.0) and fill_gaps_max >= 0 frames",
             input="beta",
         )
-    raw = track_person(video, person=person, hands=hands, face=face, progress=progress, should_stop=should_stop)
+    raw = track_person(
+        video,
+        person=person,
+        hands=hands,
+        face=face,
+        pose_model=pose_model,
+        progress=progress,
+        should_stop=should_stop,
+    )
     params = OneEuroParams(min_cutoff, beta, d_cutoff, enabled=smoothing)
     return motion_from_track(raw, video.fps, video.size, smoothing=params, fill_gaps_max=fill_gaps_max)
 
 
-def extract_image(image: np.ndarray, *, person="largest", hands: bool = True, face: bool = True) -> Motion:
+def extract_image(
+    image: np.ndarray, *, person="largest", hands: bool = True, face: bool = True, pose_model: str = "full"
+) -> Motion:
     """A one-frame Motion from a photo (H, W, 3) uint8 RGB (MediaPipe static-image mode)."""
     a = np.asarray(image)
     if a.ndim != 3 or a.shape[2] not in (3, 4):
@@ -442,7 +477,7 @@ def extract_image(image: np.ndarray, *, person="largest", hands: bool = True, fa
         )
     video = ArrayVideo(a[None, ..., :3], fps=1.0)
     try:
-        return extract_motion(video, person=person, hands=hands, face=face, smoothing=False)
+        return extract_motion(video, person=person, hands=hands, face=face, pose_model=pose_model, smoothing=False)
     except DreamActorError as e:
         if e.input != "video":
             raise

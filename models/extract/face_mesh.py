@@ -1,4 +1,4 @@
-"""The face-landmark detector: MediaPipe Face Mesh (478 points with irises), Comfy-free.
+"""The face-landmark detector: MediaPipe Face Landmarker (478 points with irises), Comfy-free.
 
 One face per frame. Landmarks come back in full-frame pixels:
 
@@ -6,9 +6,13 @@ One face per frame. Landmarks come back in full-frame pixels:
 * ``points3d`` (478, 3): the same x, y plus MediaPipe's relative depth z (smaller =
   nearer the camera), converted to the same pixel scale as x and y, so the cloud
   is a scaled-orthographic picture of the face in camera axes;
-* ``score``: the face detector's confidence for the detection that started the
-  current track (MediaPipe's landmark model also gates every tracked frame on
-  its own face-presence threshold, ``min_tracking_confidence``).
+* ``blendshapes`` (52,): MediaPipe's ARKit-style expression scores in [0, 1], in
+  :data:`BLENDSHAPE_NAMES` order;
+* ``matrix`` (4, 4): MediaPipe's facial transformation matrix (its canonical face, cm,
+  to the camera of the square it looked at);
+* ``score``: 1.0. The Tasks API reports no face score: a returned face passed the face
+  detector (``min_detection_confidence``) and, while tracked, the landmark model's own
+  presence threshold (``min_tracking_confidence``).
 
 Every image handed to MediaPipe is made square by zero padding: its landmark
 projection is exact only for square inputs (it warns otherwise), and its face
@@ -26,9 +30,11 @@ from typing import Callable
 import numpy as np
 
 from ..core.errors import DreamActorError
+from .landmarkers import TaskRunner
 
 NUM_FACE_LANDMARKS = 478
-"""468 mesh points + 2 x 5 iris points (``refine_landmarks=True``)."""
+"""468 mesh points + 2 x 5 iris points."""
+NUM_BLENDSHAPES = 52
 
 ROI_PAD = 1.0
 """An ``roi`` is grown by this fraction of its larger side on every side before
@@ -42,10 +48,12 @@ class FaceLandmarks:
     points2d: np.ndarray  # (478, 2) float32
     points3d: np.ndarray  # (478, 3) float32
     score: float
+    blendshapes: np.ndarray  # (52,) float32
+    matrix: np.ndarray  # (4, 4) float32
 
 
 class FaceMeshDetector:
-    """MediaPipe Face Mesh, one face, 478 landmarks.
+    """MediaPipe Face Landmarker, one face, 478 landmarks, blendshapes, transformation matrix.
 
     ``video_mode=True`` tracks landmarks from frame to frame (faster, steadier) and
     runs the face detector only when the track is lost; feed frames in order.
@@ -53,25 +61,25 @@ class FaceMeshDetector:
     """
 
     def __init__(
-        self, video_mode: bool = True, min_detection_confidence: float = 0.5, min_tracking_confidence: float = 0.5
+        self, video_mode: bool = True, min_detection_confidence: float = 0.6, min_tracking_confidence: float = 0.5
     ):
-        from mediapipe.python.solution_base import SolutionBase
-        from mediapipe.python.solutions import face_mesh
+        # 0.6, not MediaPipe's 0.5: face_noface.mov's title card shows a 0.5-0.6 "face" in its lettering.
+        def make(vision, base, mode):
+            return vision.FaceLandmarker.create_from_options(
+                vision.FaceLandmarkerOptions(
+                    base_options=base,
+                    running_mode=mode,
+                    num_faces=1,
+                    min_face_detection_confidence=min_detection_confidence,
+                    min_face_presence_confidence=min_tracking_confidence,
+                    min_tracking_confidence=min_tracking_confidence,
+                    output_face_blendshapes=True,
+                    output_facial_transformation_matrixes=True,
+                )
+            )
 
-        # The stock FaceMesh class only outputs landmarks; the same graph also
-        # outputs the face detections, whose score we report.
-        self._graph = SolutionBase(
-            binary_graph_path=face_mesh._BINARYPB_FILE_PATH,
-            side_inputs={"num_faces": 1, "with_attention": True, "use_prev_landmarks": bool(video_mode)},
-            calculator_params={
-                "facedetectionshortrangecpu__facedetectionshortrange__facedetection__"
-                "TensorsToDetectionsCalculator.min_score_thresh": float(min_detection_confidence),
-                "facelandmarkcpu__ThresholdingCalculator.threshold": float(min_tracking_confidence),
-            },
-            outputs=["multi_face_landmarks", "face_detections"],
-        )
+        self._runner: TaskRunner | None = TaskRunner("face_landmarker.task", video_mode, make)
         self.video_mode = bool(video_mode)
-        self._track_score = 0.0
 
     # ------------------------------------------------------------------ detect
     def detect(self, frame: np.ndarray, roi: np.ndarray | None = None) -> FaceLandmarks | None:
@@ -80,7 +88,7 @@ class FaceMeshDetector:
         ``roi`` (4,) xyxy pixels: look only in a padded square around this box
         (e.g. the head of a tracked body); landmarks are still full-frame pixels.
         """
-        if self._graph is None:
+        if self._runner is None:
             raise RuntimeError("FaceMeshDetector is closed")
         frame = np.asarray(frame)
         if frame.ndim != 3 or frame.shape[2] != 3 or frame.dtype != np.uint8:
@@ -91,26 +99,27 @@ class FaceMeshDetector:
             )
         H, W = frame.shape[:2]
         x0, y0, side = square_around(roi, W, H)
-        square = padded_square(frame, x0, y0, side)
-        result = self._graph.process(square)
-        if result.face_detections:
-            self._track_score = float(max(d.score[0] for d in result.face_detections))
-        if not result.multi_face_landmarks:
-            self._track_score = 0.0
+        result = self._runner.run(padded_square(frame, x0, y0, side))
+        if not result.face_landmarks:
             return None
-        lm = result.multi_face_landmarks[0].landmark
-        norm = np.array([(p.x, p.y, p.z) for p in lm], np.float32)  # (478, 3), normalised to the square
+        lm = result.face_landmarks[0]
+        norm = np.array([(p.x, p.y, p.z) for p in lm[:NUM_FACE_LANDMARKS]], np.float32)  # normalised to the square
         pts = norm * np.float32(side)
         pts[:, 0] += x0
         pts[:, 1] += y0
-        score = self._track_score if self._track_score > 0 else 1.0
-        return FaceLandmarks(points2d=pts[:, :2].copy(), points3d=pts, score=float(np.clip(score, 0.0, 1.0)))
+        shapes = np.zeros(NUM_BLENDSHAPES, np.float32)
+        if result.face_blendshapes:
+            shapes[:] = [c.score for c in result.face_blendshapes[0][:NUM_BLENDSHAPES]]
+        matrix = np.eye(4, dtype=np.float32)
+        if result.facial_transformation_matrixes:
+            matrix[:] = np.asarray(result.facial_transformation_matrixes[0], np.float32).reshape(4, 4)
+        return FaceLandmarks(pts[:, :2].copy(), pts, 1.0, shapes, matrix)
 
     # ------------------------------------------------------------------ lifetime
     def close(self) -> None:
-        if self._graph is not None:
-            self._graph.close()
-            self._graph = None
+        if self._runner is not None:
+            self._runner.close()
+            self._runner = None
 
     def __enter__(self) -> "FaceMeshDetector":
         return self

@@ -7,19 +7,20 @@ Two regimes, picked per frame by how big a hand is next to the body crop:
   around the hand as the body model places it (its knuckle points), 0.4 m wide
   at the body's scale, upsampled to 256 px, with its own
   video-mode hand model. A hand found there belongs to that side if its wrist is
-  near that side's pose wrist.
+  near that side's pose wrist, and nearer it than the other pose wrist.
 * **large hands** (portraits, close-ups: the body model's wrists are guesses,
   often far off the frame, while the hand is big): one video-mode model looking
   for two hands on the whole body crop; hands are given sides by the nearest
   confident pose wrist, else by MediaPipe's handedness label.
 
-MediaPipe's handedness label assumes a mirrored (selfie) image, so on ordinary
-video its "Left" is the person's right hand: checked on
-WolfgangLanger_Pexels.mp4, where the hand the person raises with her right arm
-(the image's left side, next to the pose's right wrist) is labelled "Left" with
-scores 0.91-0.99 on every frame it is found. On the small, backlit hands of
-demo.mp4 the label matched the side on only 47 % (left) / 73 % (right) of the
-hands found, so it is a tie-breaker, never the rule there.
+MediaPipe's handedness label: the legacy Hands solution (0.10.21) assumed a mirrored
+(selfie) image, so on ordinary video its "Left" was the person's right hand; the Tasks
+API's Hand Landmarker (1.x) names the person's own side. Checked on
+WolfgangLanger_Pexels.mp4, where the hand she raises with her right arm (the image's
+left side, next to the pose's right wrist) is labelled "Right" (0.95-0.98) by 1.2.3 and
+was labelled "Left" by 0.10.21. On the small, backlit hands of demo.mp4 the legacy label
+matched the side on only 47 % (left) / 73 % (right) of the hands found, so it is a
+tie-breaker, never the rule there.
 """
 
 from __future__ import annotations
@@ -43,8 +44,8 @@ SAME_HAND_METRES = 0.04
 """Two detections whose wrists are this close are one hand seen by both crops."""
 
 SIDES = ("left", "right")
-MIRRORED_LABEL = {"left": "Right", "right": "Left"}
-"""MediaPipe's label for the person's left / right hand on a non-mirrored image."""
+HAND_LABEL = {"left": "Left", "right": "Right"}
+"""MediaPipe Tasks' handedness label for the person's left / right hand."""
 
 
 def hand_center(pose: PoseResult, side: str) -> np.ndarray:
@@ -53,7 +54,7 @@ def hand_center(pose: PoseResult, side: str) -> np.ndarray:
 
 
 def label_agrees(hand: HandResult, side: str) -> bool:
-    return hand.label == MIRRORED_LABEL[side]
+    return hand.label == HAND_LABEL[side]
 
 
 class HandPair:
@@ -81,8 +82,7 @@ class HandPair:
         for side in SIDES:
             crop = SquareCrop.around(hand_center(pose, side), HAND_CROP_METRES * px_per_metre, size=HAND_CROP_SIZE)
             hands = self._model(side, 1).process(frame, crop)
-            wrist = pose.image[MP[f"{side}_wrist"], :2]
-            near = [h for h in hands if np.linalg.norm(h.image[0, :2] - wrist) <= WRIST_GATE_METRES * px_per_metre]
+            near = [h for h in hands if _own_wrist(h, pose, side, px_per_metre)]
             found[side] = near[0] if near else None
         return _one_owner(found, pose, px_per_metre)
 
@@ -94,6 +94,15 @@ class HandPair:
     def close(self) -> None:
         for m in self.models.values():
             m.close()
+
+
+def _own_wrist(hand: HandResult, pose: PoseResult, side: str, px_per_metre: float) -> bool:
+    """Is ``hand``'s wrist within the gate of ``side``'s pose wrist and nearer it than the
+    other wrist? (With hands close together, a video-mode hand model can stay on the other
+    hand after its crop moved: seen with MediaPipe 1.x on demo.mp4's jumping jacks.)"""
+    own = np.linalg.norm(hand.image[0, :2] - pose.image[MP[f"{side}_wrist"], :2])
+    other = np.linalg.norm(hand.image[0, :2] - pose.image[MP[f"{SIDES[side == 'left']}_wrist"], :2])
+    return bool(own <= WRIST_GATE_METRES * px_per_metre and own < other)
 
 
 def assign_sides(hands: list[HandResult], pose: PoseResult, px_per_metre: float) -> dict[str, HandResult | None]:

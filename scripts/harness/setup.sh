@@ -51,7 +51,8 @@ fi
 reqs=$(cat "$ROOT/requirements.txt" "$ROOT/requirements-dev.txt" "$ROOT/constraints.txt" | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$HOST/.pack-deps" 2>/dev/null)" != "$reqs" ]; then
   step "installing the pack's requirements and test tools"
-  $PIP -r "$ROOT/requirements.txt" -r "$ROOT/requirements-dev.txt"
+  # --upgrade: an older venv (numpy 1.26, mediapipe 0.10.21) moves to the pinned versions
+  $PIP --upgrade -r "$ROOT/requirements.txt" -r "$ROOT/requirements-dev.txt"
   echo "$reqs" > "$HOST/.pack-deps"
 fi
 

@@ -194,7 +194,10 @@ def test_two_dimensional_fallback_agrees_with_the_3d_fit(wolfgang, wolfgang_head
 def test_smoothing_removes_frame_to_frame_jitter(wolfgang, wolfgang_head):
     raw = fit_head_sphere(wolfgang, smoothing=0)
     jitter = lambda m: np.abs(np.diff(yaw_pitch_roll(m.head_rotation), 2, axis=0)).mean()
-    assert jitter(wolfgang_head) < 0.3 * jitter(raw)
+    # MediaPipe's Face Landmarker (Tasks API, VIDEO mode) already filters its landmarks, so the
+    # raw fit jitters less than with the legacy Face Mesh (0.19 vs 0.52 degrees): the ratio is
+    # smaller room (0.32 measured), the absolute level is lower than before (0.060 vs 0.080).
+    assert jitter(wolfgang_head) < 0.4 * jitter(raw) and jitter(wolfgang_head) < 0.07
     # and it does not lag: the smoothed pose stays close to the measured one
     err = [angle_deg(a, b) for a, b in zip(raw.head_rotation, wolfgang_head.head_rotation)]
     assert np.percentile(err, 95) < 2.0
