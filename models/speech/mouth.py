@@ -32,6 +32,8 @@ MAX_GAP = 0.5
 """Inner-lip gap of a fully open mouth (openness 1), as a fraction of the mouth's width."""
 CAVITY = np.array([45.0, 18.0, 22.0])
 TEETH = np.array([215.0, 208.0, 196.0])
+ITERATIONS = 8
+"""Fixed-point steps inverting the field (closing an open mouth compresses, which converges slowly)."""
 
 
 def mouth_frame(points: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
@@ -67,7 +69,9 @@ def _field(coords: np.ndarray, points: np.ndarray, d_gap: float, d_width: float)
     chin = max(float((points[CHIN] - centre) @ down), 0.6 * width)
     nose = max(float((centre - points[NOSE_TIP]) @ down), 0.3 * width)
     # which side of the lip line: -1 above (upper lip), +1 below (lower lip, jaw), smooth over the gap
-    side = np.tanh(t / max(0.5 * gap, 0.04 * width, 1.0))
+    h = max(0.5 * gap, 0.04 * width, 1.0)
+    # scaled so the inner lip points (t = +-gap/2) move by the full amount: the lips meet when closing
+    side = np.clip(np.tanh(t / h) / np.tanh(max(0.5 * gap, 1e-3) / h), -1.0, 1.0)
     lower = 0.5 * (1 + side)
     # vertical reach: the lower half moves down to the chin and fades below it, the upper half fades to the nose
     reach_lo = np.clip(1.0 - np.maximum(t, 0) / (1.25 * chin), 0.0, 1.0) ** 2
@@ -110,12 +114,21 @@ def warp_mouth(
     d_width = (1.0 - source_blend) * shape * width * min(1.0, 2.0 * float(openness) + 0.3)
     if abs(d_gap) < 0.05 and abs(d_width) < 0.05:
         return crop.copy(), points.copy()
-    yy, xx = np.mgrid[0:S, 0:S].astype(np.float32) + 0.5
+    # the field is zero outside the mouth ellipse: resample only the square holding it
+    chin = max(float((points[CHIN] - centre) @ down), 0.6 * width)
+    nose = max(float((centre - points[NOSE_TIP]) @ down), 0.3 * width)
+    reach = max(0.95 * width, 1.25 * chin, 0.9 * nose) + 2.0
+    x0, y0 = (max(0, int(np.floor(c - reach))) for c in centre)
+    x1, y1 = (min(S, int(np.ceil(c + reach))) for c in centre)
+    yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float32) + 0.5
     grid = np.stack([xx, yy], -1)
     src = grid.copy()
-    for _ in range(3):  # invert p = q + D(q) by fixed-point steps: q = p - D(q)
+    for _ in range(ITERATIONS):  # invert p = q + D(q) by fixed-point steps: q = p - D(q)
         src = grid - _field(src, points, d_gap, d_width).astype(np.float32)
-    out = cv2.remap(crop, src[..., 0] - 0.5, src[..., 1] - 0.5, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    out = crop.copy()
+    out[y0:y1, x0:x1] = cv2.remap(
+        crop, src[..., 0] - 0.5, src[..., 1] - 0.5, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )
     moved = points + _field(points, points, d_gap, d_width)
     if want > 1.0:
         out = _paint_cavity(out, moved, want, width)
