@@ -132,7 +132,28 @@ def warp_mouth(
     moved = points + _field(points, points, d_gap, d_width)
     if want > 1.0:
         out = _paint_cavity(out, moved, want, width)
+    elif gap_now > 1.0:  # closed over an open source mouth: the squeezed teeth line takes the lips' colour
+        out = _seal_lips(out, crop, points, moved)
     return out, moved
+
+
+def _seal_lips(img: np.ndarray, crop: np.ndarray, points: np.ndarray, moved: np.ndarray) -> np.ndarray:
+    """Cover the thin band left between the moved inner lips with the source's lip colour."""
+    import cv2
+
+    S = img.shape[0]
+    lips = np.zeros((S, S), np.uint8)
+    cv2.fillPoly(
+        lips, [np.round(np.concatenate([points[LOWER_INNER], points[LOWER_OUTER][::-1]]) - 0.5).astype(np.int32)], 1
+    )
+    colour = crop[lips.astype(bool)].mean(0) if lips.any() else np.array([150.0, 90.0, 90.0])
+    band = np.zeros((S, S), np.uint8)
+    poly = np.concatenate([moved[UPPER_INNER], moved[LOWER_INNER][::-1]])
+    cv2.polylines(band, [np.round((poly - 0.5) * 4).astype(np.int32)], True, 255, 6, cv2.LINE_AA, shift=2)
+    cv2.fillPoly(band, [np.round((poly - 0.5) * 4).astype(np.int32)], 255, cv2.LINE_AA, shift=2)
+    alpha = cv2.GaussianBlur(band.astype(np.float32) / 255.0, (0, 0), 1.0)[..., None]
+    out = img.astype(np.float32) * (1 - alpha) + colour * 0.85 * alpha  # a shade darker: the lip line
+    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
 
 
 def _paint_cavity(img: np.ndarray, moved: np.ndarray, gap: float, width: float) -> np.ndarray:
