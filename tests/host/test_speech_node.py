@@ -247,3 +247,16 @@ def test_picture_and_speech_run_the_whole_pipeline(test_nodes_server, tiny_model
     frames, audio_s = mp4_facts(srv.output_path(entry["outputs"]["mp4"]["images"][0]))
     assert frames == T  # one output frame per speech frame
     assert abs(audio_s - T / FPS) < 0.03  # the speech went along, cut to the frames: frame k at k / fps
+
+
+def test_silence_is_flagged_and_missing_audio_refused(server, inputs, media):
+    _, photo, _ = inputs
+    demo = server.put_input(media("demo.mp4"))  # its track is digital silence
+    prompt = speech_nodes(demo, photo)
+    prompt["load"]["inputs"]["frame_count"] = 20
+    entry = server.run(with_save(prompt, "tests/speech_silence"), timeout=300)
+    text = entry["outputs"]["speech"]["text"][0]
+    assert "no speech was found in the audio" in text, text
+    del prompt["speech"]["inputs"]["audio"]
+    with pytest.raises(PromptError, match=r"audio"):
+        server.run(with_save(prompt, "tests/speech_silence"), timeout=120)
