@@ -1,0 +1,200 @@
+"""Lip-sync figures (issue 12), measured side by side in one run.
+
+1. Speech reading vs espeak-ng phoneme timings, per language at 25 fps: this pack's
+   acoustic reader and, when the ``pocketsphinx`` package is importable, PocketSphinx's
+   English phone recogniser (allphone) on the same audio.
+2. Warped crops: the face landmarker's mouth opening on every crop vs the target curve
+   (Pearson r) and the mean change outside the mouth region, for a talking picture
+   (astronaut.png) and a re-dub of single_face.mp4's own crops.
+3. Ten minutes of speech: analysis work memory 1 min vs 10 min (the input excluded), and
+   the talking-picture crops written to an mp4 with the sound: frame count, audio length,
+   and at the end of the file the mouth (darkness inside it) still in step with the speech.
+
+Run: ``.venv/bin/python benchmarks/bench_speech.py`` (part of ``make bench``).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+import tracemalloc
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from models.extract.face_mesh import FaceMeshDetector  # noqa: E402
+from models.io.video import Audio, FileVideo  # noqa: E402
+from models.io.video_writer import write_mp4  # noqa: E402
+from models.speech.analysis import analyze_speech  # noqa: E402
+from models.speech.mouth import mouth_opening, mouth_region  # noqa: E402
+from models.speech.sources import picture_crop, redub, talking_picture, track_points  # noqa: E402
+from models.speech.visemes import CLOSED, CONSONANT, FV, OPEN, ROUNDED, SILENCE, SPREAD  # noqa: E402
+from scripts.harness import fetch_media  # noqa: E402
+from scripts.harness.espeak_truth import SAMPLES, frame_truth, lag_frames, score, speak  # noqa: E402
+
+FPS = 25.0
+ARPABET = {
+    **dict.fromkeys("P B M".split(), CLOSED),
+    **dict.fromkeys("F V".split(), FV),
+    **dict.fromkeys("AA AE AH AW AY ER".split(), OPEN),
+    **dict.fromkeys("AO OW OY UH UW W".split(), ROUNDED),
+    **dict.fromkeys("EH EY IH IY Y".split(), SPREAD),
+}
+
+
+def pocketsphinx_reading(wave: np.ndarray, sr: int, T: int):
+    """PocketSphinx allphone on 16 kHz audio -> (openness 0/1 (T,), viseme (T,)), or None."""
+    try:
+        from pocketsphinx import Decoder, get_model_path
+    except ImportError:
+        return None
+    from scipy.signal import resample_poly
+
+    pcm = (np.clip(resample_poly(wave, 16000, sr), -1, 1) * 32767).astype(np.int16).tobytes()
+    dec = Decoder(
+        allphone=get_model_path("en-us/en-us-phone.lm.bin"), lw=2.0, beam=1e-20, pbeam=1e-20, loglevel="FATAL"
+    )
+    dec.start_utt()
+    dec.process_raw(pcm, full_utt=True)
+    dec.end_utt()
+    t = (np.arange(T) + 0.5) / FPS
+    vis = np.full(T, SILENCE)
+    for s in dec.seg():
+        m = (t >= s.start_frame / 100.0) & (t < (s.end_frame + 1) / 100.0)
+        vis[m] = SILENCE if s.word in ("SIL", "+NSN+", "+SPN+") else ARPABET.get(s.word, CONSONANT)
+    return np.isin(vis, (OPEN, ROUNDED, SPREAD)).astype(np.float32), vis
+
+
+def reading_table():
+    print("1. speech reading vs espeak-ng phoneme timings, 25 fps (open/closed agreement, viseme accuracy, lag)")
+    for lang, (voice, text) in SAMPLES.items():
+        wave, sr, events = speak(text, voice)
+        got = analyze_speech(wave[None], sr, FPS)
+        truth = frame_truth(events, got.num_frames, FPS)
+        ours = score(truth, got.openness, got.viseme)
+        line = f"   {lang:9s} pack: {ours['open_closed']:.3f} / {ours['viseme']:.3f} / lag {ours['lag']:+d}"
+        ps = pocketsphinx_reading(wave, sr, got.num_frames)
+        if ps is not None:
+            theirs = score(truth, ps[0], ps[1], 0.5)
+            line += f"   pocketsphinx: {theirs['open_closed']:.3f} / {theirs['viseme']:.3f} / lag {theirs['lag']:+d}"
+        else:
+            line += "   pocketsphinx: not installed"
+        print(line + f"   ({got.num_frames} frames)")
+
+
+def warp_figures():
+    print("2. warped crops: landmarker mouth opening vs target (r), mean change outside the mouth (/255)")
+    from PIL import Image
+
+    picture = np.asarray(Image.open(fetch_media.fetch("astronaut.png")).convert("RGB"))
+    still, pts = picture_crop(picture, 512)
+    outside = ~mouth_region(pts, 512)
+    voice, text = SAMPLES["English"]
+    wave, sr, _ = speak(text, voice)
+    speech = analyze_speech(wave[None], sr, FPS)
+    crops = talking_picture(picture, speech, Audio(wave[None], sr), smoothing=0.0)
+    measured, change = [], []
+    with FaceMeshDetector(video_mode=False) as det:
+        for frame in crops.iter_frames():
+            measured.append(mouth_opening(det.detect(frame).points2d))
+            change.append(np.abs(frame.astype(np.float64) - still)[outside].mean())
+    r = np.corrcoef(measured, crops.openness)[0, 1]
+    print(
+        f"   talking picture (astronaut, English): r {r:.3f}, outside max {max(change):.3f} mean {np.mean(change):.3f}"
+    )
+
+    from models.extract.driver import extract_motion
+    from models.face.crops import face_track
+
+    video = FileVideo(fetch_media.fetch("single_face.mp4"))
+    face = face_track(video, extract_motion(video, hands=False), size=512)
+    points, found = track_points(face)
+    speech = analyze_speech(wave[None], sr, video.fps, face.num_frames)
+    dub = redub(face, points, found, speech, Audio(wave[None], sr), smoothing=0.0)
+    measured, change, target = [], [], []
+    with FaceMeshDetector(video_mode=False) as det:
+        for k, (src, frame) in enumerate(zip(face.crops(), dub.iter_frames())):
+            lm = det.detect(frame)
+            if lm is None or not found[k]:
+                continue
+            measured.append(mouth_opening(lm.points2d))
+            target.append(dub.openness[k])
+            change.append(np.abs(frame.astype(np.float64) - src)[~mouth_region(points[k], 512)].mean())
+    r = np.corrcoef(measured, target)[0, 1]
+    print(
+        f"   re-dub (single_face.mp4, {len(measured)} of {face.num_frames} frames): r {r:.3f}, "
+        f"outside max {max(change):.3f} mean {np.mean(change):.3f}"
+    )
+
+
+def long_speech(minutes: float):
+    """espeak-ng sentences back to back for ``minutes``: (wave (N,), sr, events)."""
+    waves, events, t0, sr = [], [], 0, 22050
+    langs = list(SAMPLES.values())
+    i = 0
+    while t0 < minutes * 60 * sr:
+        w, sr, ev = speak(langs[i % len(langs)][1], langs[i % len(langs)][0])
+        events += [(ms + int(round(1000 * t0 / sr)), p) for ms, p in ev]
+        waves.append(w)
+        t0 += len(w)
+        i += 1
+    return np.concatenate(waves), sr, events
+
+
+def ten_minutes():
+    print("3. ten minutes of speech")
+    wave, sr, events = long_speech(10.0)
+    one = wave[: 60 * sr]
+    peaks = []
+    for w in (one, wave):
+        tracemalloc.start()
+        got = analyze_speech(w[None], sr, FPS)
+        peaks.append(tracemalloc.get_traced_memory()[1] / 2**20)
+        tracemalloc.stop()
+    print(
+        f"   analysis work memory: 1 min {peaks[0]:.1f} MB, 10 min {peaks[1]:.1f} MB (input {wave.nbytes / 2**20:.0f} MB)"
+    )
+    truth = frame_truth(events, got.num_frames, FPS)
+    last = slice(got.num_frames - 60 * int(FPS), got.num_frames)
+    s = score(truth[last], got.openness[last], got.viseme[last])
+    print(f"   last minute vs phoneme timings: open/closed {s['open_closed']:.3f}, lag {s['lag']:+d}")
+
+    from PIL import Image
+
+    picture = np.asarray(Image.open(fetch_media.fetch("astronaut.png")).convert("RGB"))
+    t = time.time()
+    crops = talking_picture(picture, got, Audio(wave[None], sr), size=128, smoothing=0.0)
+    _, pts = picture_crop(picture, 128)
+    region = mouth_region(pts, 128)
+    inner = region & (np.mgrid[0:128, 0:128][0] + 0.5 > pts[13, 1]) & (np.mgrid[0:128, 0:128][0] + 0.5 < pts[14, 1] + 6)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "ten_minutes.mp4")
+        write_mp4(path, crops.iter_frames(), FPS, crops.audio(), crf=30)
+        wrote = time.time() - t
+        import av
+
+        dark, n = [], 0
+        with av.open(path) as c:
+            for frame in c.decode(video=0):
+                if n >= crops.num_frames - 60 * int(FPS):
+                    dark.append(255.0 - frame.to_ndarray(format="rgb24")[inner].mean())
+                n += 1
+        with av.open(path) as c:
+            samples = sum(f.samples for f in c.decode(audio=0))
+    tail = crops.openness[-len(dark) :]
+    r = np.corrcoef(dark, tail)[0, 1]
+    lag = lag_frames(tail.astype(np.float64), np.asarray(dark))
+    print(
+        f"   mp4: {n} frames for {crops.num_frames} speech frames, audio {samples / sr:.3f} s for "
+        f"{crops.num_frames / FPS:.3f} s of frames; last minute: mouth darkness vs speech r {r:.3f}, lag {lag:+d} "
+        f"frames (written in {wrote:.0f} s)"
+    )
+
+
+if __name__ == "__main__":
+    reading_table()
+    warp_figures()
+    ten_minutes()
