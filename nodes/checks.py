@@ -99,3 +99,16 @@ def check_text_width(model, **conditionings) -> None:
                     "(Load CLIP: umt5_xxl, type 'wan')",
                     input=name,
                 )
+
+
+def listed_files(names, tag: str = "") -> list[str]:
+    """The names (annotated with ``tag``, e.g. ' [output]') that :func:`resolve_input_file`
+    accepts, so a combo never offers a file the node would refuse (a link pointing out)."""
+    out = []
+    for name in names:
+        try:
+            resolve_input_file(name + tag, input="", fix="")
+        except DreamActorError:
+            continue
+        out.append(name + tag)
+    return out

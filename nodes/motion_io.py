@@ -8,7 +8,7 @@ import folder_paths
 from comfy_api.latest import io, ui
 
 from ..models.core.motion import Motion as MotionData
-from .checks import file_fingerprint, file_validation, resolve_input_file
+from .checks import file_fingerprint, file_validation, listed_files, resolve_input_file
 from .host import node_errors
 from .types import CATEGORY, Motion
 
@@ -20,11 +20,9 @@ def _motion_files() -> list[str]:
     """Motion files in the input folder, plus those in the output folder annotated ' [output]'."""
     found = []
     for folder, tag in ((folder_paths.get_input_directory(), ""), (folder_paths.get_output_directory(), " [output]")):
-        for dirpath, _, files in os.walk(folder, followlinks=True):
-            for f in files:
-                if f.endswith(SUFFIX):
-                    rel = os.path.relpath(os.path.join(dirpath, f), folder).replace(os.sep, "/")
-                    found.append(rel + tag)
+        for dirpath, _, files in os.walk(folder):  # links to folders are not followed (no loops, no walk of /)
+            names = [os.path.relpath(os.path.join(dirpath, f), folder).replace(os.sep, "/") for f in files]
+            found += listed_files([n for n in names if n.endswith(SUFFIX)], tag)
     return sorted(found)
 
 

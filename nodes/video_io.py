@@ -12,7 +12,7 @@ from ..models.core.errors import DreamActorError
 from ..models.io.video import ArrayVideo, FileVideo, LazyVideo
 from ..models.io.video_writer import write_mp4
 from . import inputs
-from .checks import file_fingerprint, file_validation, finite_floats, resolve_input_file
+from .checks import file_fingerprint, file_validation, finite_floats, listed_files, resolve_input_file
 from .host import Progress, node_errors
 from .types import CATEGORY, Video, audio_from_core, audio_to_core, frames_to_image
 
@@ -24,8 +24,8 @@ VIDEO_FIX = (
 
 def _input_videos() -> list[str]:
     folder = folder_paths.get_input_directory()
-    files = [f for f in os.listdir(folder) if os.path.isfile(os.path.join(folder, f))]
-    return sorted(folder_paths.filter_files_content_types(files, ["video"]))
+    files = folder_paths.filter_files_content_types(os.listdir(folder), ["video"])
+    return sorted(listed_files(files))
 
 
 class LoadVideo(io.ComfyNode):

@@ -527,3 +527,11 @@ def test_variable_frame_rate_clip_keeps_picture_and_sound_together(server, fps):
     assert len(onsets) == len(expected)
     for got, want in zip(onsets, expected):
         assert abs(got - want) <= half, f"a beep at {got:.3f} s, its frames at {want:.3f} s"
+
+
+def test_file_lists_do_not_offer_links_pointing_out(server, bad):
+    video = server.get("/object_info/DreamActorLoadVideo")["DreamActorLoadVideo"]["input"]["required"]["video"]
+    motion = server.get("/object_info/DreamActorLoadMotion")["DreamActorLoadMotion"]["input"]["required"]["file"]
+    videos, motions = (spec[1]["options"] if spec[0] == "COMBO" else spec[0] for spec in (video, motion))
+    assert "hostile_tiny.mp4" in videos and "hostile_link.mp4" not in videos
+    assert "hostile_good.motion.npz" in motions and "hostile_link.motion.npz" not in motions
