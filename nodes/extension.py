@@ -12,6 +12,7 @@ import folder_paths
 from comfy_api.latest import ComfyExtension, io
 from typing_extensions import override
 
+from ..models.extract import model_files
 from ..models.retarget import smplx_body
 from . import (
     guidance,
@@ -30,6 +31,7 @@ from . import (
 # An extra_model_paths.yaml entry of the same name adds folders to one. One line per folder.
 MODEL_FOLDERS: dict[str, tuple[str, ...]] = {
     smplx_body.FOLDER: smplx_body.EXTENSIONS,  # SMPL-X body models (a licensed download), Bone Retarget
+    model_files.FOLDER: model_files.EXTENSIONS,  # MediaPipe .task files (fetched on first use), Skeleton Extract
 }
 
 
