@@ -39,6 +39,9 @@ demo: $(STAMP)  ## workflows/guidance_preview.json on real sample media through 
 workflows: $(STAMP)  ## rewrite workflows/*.json from scripts/workflows/workflow_specs.py against the live node definitions
 	$(PY) -m scripts.workflows.build_workflows
 
+check-requirements: $(STAMP)  ## requirements.txt resolves with numpy 2 on CPython 3.10-3.13 x Linux/Windows/macOS arm64 (PyPI; ~80 s, so CI runs it beside make test)
+	$(PY) -m scripts.harness.check_requirements
+
 bench: $(STAMP)  ## benchmarks: print figures and ratios measured side by side
 	@for b in benchmarks/bench_*.py; do m=$$(basename $$b .py); echo "== $$m"; $(PY) -m benchmarks.$$m || exit 1; done
 

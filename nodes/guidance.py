@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import os
+
 import folder_paths
 import numpy as np
 from comfy_api.latest import io, ui
@@ -10,6 +13,11 @@ from ..models.core.errors import DreamActorError
 from ..models.dit import forward as daf
 from ..models.dit.sampling import fill_face_motion
 from ..models.extract.driver import extract_image, extract_motion
+from ..models.extract.mediapipe_check import FIX as MEDIAPIPE_FIX
+from ..models.extract.mediapipe_check import mediapipe_problem
+from ..models.extract.model_files import EXTENSIONS as MEDIAPIPE_EXTENSIONS
+from ..models.extract.model_files import FOLDER as MEDIAPIPE_FOLDER
+from ..models.extract.model_files import POSE_MODELS, find_model, model_path, use_folders
 from ..models.face.crops import face_track
 from ..models.face.expression import INTENSITY_RANGE, SMOOTHING_RANGE, neutral_index, shape_expression
 from ..models.head.sphere import fit_head_sphere
@@ -22,6 +30,38 @@ from .motion_io import describe
 from .types import CATEGORY, Face, Motion, Video, frames_to_image
 
 NODE_FACE = "DreamActorFaceEncode"
+NODE_EXTRACT = "DreamActorSkeletonExtract"
+log = logging.getLogger(__name__)
+
+
+def _register_mediapipe_folder() -> None:
+    """ComfyUI/models/mediapipe holds MediaPipe's .task files (downloaded on first use); an
+    extra_model_paths.yaml entry named 'mediapipe' adds folders to it."""
+    default = os.path.join(folder_paths.models_dir, MEDIAPIPE_FOLDER)
+    if MEDIAPIPE_FOLDER not in folder_paths.folder_names_and_paths:
+        folder_paths.folder_names_and_paths[MEDIAPIPE_FOLDER] = ([default], set(MEDIAPIPE_EXTENSIONS))
+
+
+_register_mediapipe_folder()
+MEDIAPIPE_PROBLEM = mediapipe_problem()
+"""Checked once at import: the nodes still load and say what is wrong when they run."""
+if MEDIAPIPE_PROBLEM:
+    log.warning("ComfyUI-DreamActor: %s. Skeleton Extract cannot run. Fix: %s", MEDIAPIPE_PROBLEM, MEDIAPIPE_FIX)
+
+
+def _mediapipe_models(pose_model: str, hands: bool, face: bool) -> None:
+    """Make sure the .task files the extraction needs are in models/mediapipe, downloading
+    the missing ones with a progress bar (a clear error names file, URL and folder)."""
+    if MEDIAPIPE_PROBLEM:
+        raise DreamActorError(MEDIAPIPE_PROBLEM, fix=MEDIAPIPE_FIX, node=NODE_EXTRACT)
+    use_folders(folder_paths.get_folder_paths(MEDIAPIPE_FOLDER))
+    names = [POSE_MODELS[pose_model]] + ["hand_landmarker.task"] * hands + ["face_landmarker.task"] * face
+    for name in names:
+        if find_model(name) is None:
+            bar = Progress(100)
+            model_path(name, progress=lambda done, total: bar(int(100 * done / total) if total else 0, 100))
+
+
 PREVIEW_FRAMES = 4
 PREVIEW_WIDTH = 512
 
@@ -50,9 +90,11 @@ class SkeletonExtract(io.ComfyNode):
             node_id="DreamActorSkeletonExtract",
             display_name="DreamActor Skeleton Extract",
             category=CATEGORY,
-            description="Extracts one person's motion with MediaPipe's bundled models on the CPU: a 3D body "
-            "skeleton (SMPL-X joint names, metres in camera space), 2D joints, hands and the face "
-            "mesh; one person tracked through the clip, short gaps filled, One-Euro smoothing.",
+            description="Extracts one person's motion with MediaPipe's landmark models (Tasks API) on the CPU: "
+            "a 3D body skeleton (SMPL-X joint names, metres in camera space), 2D joints, hands and the face "
+            "mesh with 52 blendshapes; one person tracked through the clip, short gaps filled, One-Euro "
+            "smoothing. Model files live in ComfyUI/models/mediapipe and are downloaded on first use."
+            + (f" NOT USABLE NOW: {MEDIAPIPE_PROBLEM}. Fix: {MEDIAPIPE_FIX}." if MEDIAPIPE_PROBLEM else ""),
             inputs=[
                 Video.Input("video", optional=True, tooltip="The driving clip (connect this or 'image')."),
                 io.Image.Input("image", optional=True, tooltip="A reference photo (one image) instead of a video."),
@@ -98,6 +140,15 @@ class SkeletonExtract(io.ComfyNode):
                     tooltip="Longest gap (frames) without a detection that is filled by "
                     "interpolation (marked as filled). Longer gaps stay empty.",
                 ),
+                io.Combo.Input(
+                    "pose_model",
+                    options=list(POSE_MODELS),
+                    default="full",
+                    optional=True,  # prompts and workflows saved before it existed run with full
+                    tooltip="MediaPipe body model (models/mediapipe, downloaded on first use): full (9 MB) "
+                    "balances accuracy and speed; heavy (31 MB) is the most accurate, about 3x slower; "
+                    "lite (6 MB) is the fastest and least accurate.",
+                ),
             ],
             outputs=[
                 Motion.Output(display_name="motion", tooltip="The person's motion (DA_MOTION)."),
@@ -106,7 +157,9 @@ class SkeletonExtract(io.ComfyNode):
         )
 
     @classmethod
-    def execute(cls, person, hands, face, smooth, min_cutoff, beta, fill_gaps, video=None, image=None) -> io.NodeOutput:
+    def execute(
+        cls, person, hands, face, smooth, min_cutoff, beta, fill_gaps, pose_model="full", video=None, image=None
+    ) -> io.NodeOutput:
         with node_errors("DreamActorSkeletonExtract"):
             finite_floats(min_cutoff=min_cutoff, beta=beta)
             if (video is None) == (image is None):
@@ -116,6 +169,7 @@ class SkeletonExtract(io.ComfyNode):
                     input="video",
                 )
             who = "largest" if person == 0 else person - 1
+            _mediapipe_models(pose_model, hands, face)
             if image is not None:
                 if image.shape[0] != 1:
                     raise DreamActorError(
@@ -125,7 +179,7 @@ class SkeletonExtract(io.ComfyNode):
                         input="image",
                     )
                 frame = to_uint8_rgb(image[0])
-                motion = extract_image(frame, person=who, hands=hands, face=face)
+                motion = extract_image(frame, person=who, hands=hands, face=face, pose_model=pose_model)
                 preview = motion_preview(motion, ArrayVideo(frame[None], fps=1.0))
             else:
                 progress = Progress(video.num_frames)
@@ -138,6 +192,7 @@ class SkeletonExtract(io.ComfyNode):
                     fill_gaps_max=fill_gaps,
                     hands=hands,
                     face=face,
+                    pose_model=pose_model,
                     progress=progress,
                     should_stop=progress.should_stop,
                 )
