@@ -1,0 +1,105 @@
+"""Extraction speed: Skeleton Extract + Head Sphere Fit on sports2d's demo.mp4 scaled to 720p,
+next to MediaPipe's bare PoseLandmarker (full model, VIDEO mode, whole frame) on the same
+frames, in the same run; and where the pipeline's time goes (each model's calls timed).
+
+    python benchmarks/bench_extract.py
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections import defaultdict
+
+import cv2
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+from models.extract import face_mesh, landmarkers  # noqa: E402
+from models.extract.driver import extract_motion  # noqa: E402
+from models.extract.landmarkers import TaskRunner  # noqa: E402
+from models.head.sphere import fit_head_sphere  # noqa: E402
+from models.io.video import ArrayVideo, FileVideo  # noqa: E402
+from scripts.harness.fetch_media import fetch, fetch_models  # noqa: E402
+
+GOAL_FPS = 30.0
+
+
+def frames_720p() -> tuple[np.ndarray, float]:
+    video = FileVideo(fetch("demo.mp4"))
+    W, H = video.size
+    size = (int(round(W * 720 / H / 2)) * 2, 720)
+    return np.stack([cv2.resize(f, size, interpolation=cv2.INTER_AREA) for f in video.iter_frames()]), video.fps
+
+
+def bare_pose(frames: np.ndarray) -> tuple[float, int]:
+    """Seconds and frames with a body for the bare PoseLandmarker on whole frames."""
+
+    def make(vision, base, mode):
+        return vision.PoseLandmarker.create_from_options(
+            vision.PoseLandmarkerOptions(base_options=base, running_mode=mode, num_poses=1)
+        )
+
+    runner = TaskRunner("pose_landmarker_full.task", True, make)
+    runner.run(frames[0])  # model load outside the timing
+    runner.reset()
+    t0, found = time.perf_counter(), 0
+    for f in frames:
+        found += bool(runner.run(f).pose_landmarks)
+    runner.close()
+    return time.perf_counter() - t0, found
+
+
+def timed_pipeline(frames: np.ndarray, fps: float) -> tuple[float, dict, object]:
+    """Seconds for extract_motion + fit_head_sphere, and seconds spent inside each model."""
+    spent: dict[str, float] = defaultdict(float)
+    patched = []
+    for cls, method, label in (
+        (landmarkers.PoseLandmarker, "process", "pose model"),
+        (landmarkers.HandLandmarker, "process", "hand model"),
+        (face_mesh.FaceMeshDetector, "detect", "face model"),
+    ):
+        original = getattr(cls, method)
+
+        def wrapper(self, *a, _orig=original, _label=label, **k):
+            t = time.perf_counter()
+            try:
+                return _orig(self, *a, **k)
+            finally:
+                spent[_label] += time.perf_counter() - t
+
+        setattr(cls, method, wrapper)
+        patched.append((cls, method, original))
+    try:
+        t0 = time.perf_counter()
+        motion = extract_motion(ArrayVideo(frames, fps=fps))
+        t1 = time.perf_counter()
+        fit_head_sphere(motion)
+        spent["head sphere fit"] = time.perf_counter() - t1
+        total = time.perf_counter() - t0
+    finally:
+        for cls, method, original in patched:
+            setattr(cls, method, original)
+    return total, dict(spent), motion
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("DREAMACTOR_MEDIAPIPE_DIR", fetch_models())
+    frames, fps = frames_720p()
+    T = len(frames)
+    print(f"demo.mp4 scaled to {frames.shape[2]}x{frames.shape[1]}, {T} frames; {os.cpu_count()} CPUs")
+    bare_s, bare_found = bare_pose(frames)
+    total, spent, motion = timed_pipeline(frames, fps)
+    print(f"  bare PoseLandmarker (full, VIDEO, whole frame): {T / bare_s:6.1f} frames/s, body on {bare_found}/{T}")
+    print(
+        f"  Skeleton Extract + Head Sphere Fit:              {T / total:6.1f} frames/s, body on "
+        f"{int(motion.valid.sum())}/{T} (goal {GOAL_FPS:.0f}); ratio to bare pose {bare_s / total:.2f}"
+    )
+    inside = sum(spent.values())
+    for label, s in sorted(spent.items(), key=lambda kv: -kv[1]):
+        print(f"    {label:16s} {s:6.2f} s  {100 * s / total:5.1f} %  ({1000 * s / T:.1f} ms/frame)")
+    rest = total - inside
+    print(f"    {'rest':16s} {rest:6.2f} s  {100 * rest / total:5.1f} %  (cropping, tracking, smoothing, camera fit)")
