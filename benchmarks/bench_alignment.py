@@ -1,0 +1,67 @@
+"""Alignment of the guide with the picture, through the real pipeline on the real sample media.
+
+Prints the figures of ``tests/unit/alignment_measure.py`` (which documents them) on more
+frames than the test: self-retarget of every sample photo and of frames of every clip,
+same-person clips (a clip driven onto a picture of its own first frame), the astronaut +
+sports2d demo pair, and the 3D->2D reprojection error of each extraction.
+
+    .venv/bin/python benchmarks/bench_alignment.py
+
+Goals (issue 11): self-retarget <= 2 % median of the shoulder width; same-person clips
+<= 5 % median and <= 10 % p90.
+
+Before issue 11's changes (rigidly placed MediaPipe world body, root held for portraits),
+on 2 cores: self-retarget median 10.83 % astronaut, 5.17 / 4.38 / 18.24 % demo.mp4 frames
+0 / 40 / 80, 3.31 / 6.90 % WolfgangLanger frames 0 / 60, 4.84 / 6.37 % single_face frames
+0 / 60; same-person median / p90 7.54 / 18.26 % demo.mp4 0-99, 20.05 / 45.38 %
+WolfgangLanger 0-99, 6.44 / 15.52 % single_face 0-71; reprojection 3.6 / 17.7 / 8.9 px on
+those clips, 10.1 px on the astronaut; demo pair shoulder width x0.974, eyes 12.9 % above hers.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.join(ROOT, "tests", "unit"))
+
+import alignment_measure as am  # noqa: E402
+
+CLIP_FRAMES = {"demo.mp4": (0, 40, 80), "WolfgangLanger_Pexels.mp4": (0, 60), "single_face.mp4": (0, 60)}
+SAME_PERSON = {"demo.mp4": (0, 100), "WolfgangLanger_Pexels.mp4": (0, 100), "single_face.mp4": (0, 72)}
+
+
+def main() -> None:
+    t0 = time.time()
+    print("self-retarget (median / p90 % of shoulder width, seen joints; reprojection px)")
+    photos = [(n, -1) for n in am.PHOTOS] + [(n, f) for n, fs in CLIP_FRAMES.items() for f in fs]
+    for name, frame in photos:
+        m = am.photo_motion(name, frame)
+        f = am.self_retarget(m)
+        where = name if frame < 0 else f"{name} frame {frame}"
+        print(
+            f"  {where:36s} {f.median:6.2f} / {f.p90:6.2f} %  ({f.joints} joints)  reproj {am.reprojection_px(m):5.1f} px"
+        )
+    print("same-person clip (median / p90 % of the reference's shoulder width; reprojection px)")
+    for name, (start, count) in SAME_PERSON.items():
+        drv = am.clip_motion(name, start, count)
+        ref = am.photo_motion(name, start)
+        f = am.same_person(drv, ref)
+        print(
+            f"  {name} {start}-{start + count - 1:<12} {f.median:6.2f} / {f.p90:6.2f} %  ({f.joints} joints)"
+            f"  reproj {am.reprojection_px(drv):5.1f} px"
+        )
+    p = am.demo_pair(am.clip_motion("demo.mp4", 0, 100), am.photo_motion("astronaut.png"))
+    print(
+        f"demo pair (sports2d 0-99 -> astronaut, first frame): shoulder width x{p.shoulder_ratio:.3f} of hers, "
+        f"shoulder centre off by {p.shoulder_offset:.1f} %, eyes off by {p.eye_offset:.1f} % "
+        f"({p.eye_rise:+.1f} % above hers)"
+    )
+    print(f"({time.time() - t0:.0f} s)")
+
+
+if __name__ == "__main__":
+    main()
