@@ -27,7 +27,7 @@ from models.extract.face_mesh import detect_faces_in_video  # noqa: E402
 from models.face.crops import face_track  # noqa: E402
 from models.head.sphere import fit_head_sphere, yaw_pitch_roll  # noqa: E402
 from models.io.video import FileVideo  # noqa: E402
-from scripts.harness.fetch_media import fetch  # noqa: E402
+from scripts.harness.fetch_media import fetch, fetch_models  # noqa: E402
 
 # demo.mp4 references (tests/unit/test_extract.py)
 MAN_HIPS_FRAME0 = (655.0, 271.0)
@@ -135,6 +135,8 @@ def talking_head() -> None:
 if __name__ == "__main__":
     import mediapipe
 
+    if hasattr(mediapipe, "tasks"):  # the Tasks backend reads its .task files from the host's folder
+        os.environ.setdefault("DREAMACTOR_MEDIAPIPE_DIR", fetch_models())
     print(f"mediapipe {mediapipe.__version__}, numpy {np.__version__}")
     demo_clip()
     portrait_clip("single_face.mp4")
