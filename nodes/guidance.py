@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 
 import folder_paths
 import numpy as np
@@ -15,8 +14,7 @@ from ..models.dit.sampling import fill_face_motion
 from ..models.extract.driver import extract_image, extract_motion
 from ..models.extract.mediapipe_check import FIX as MEDIAPIPE_FIX
 from ..models.extract.mediapipe_check import mediapipe_problem
-from ..models.extract.model_files import EXTENSIONS as MEDIAPIPE_EXTENSIONS
-from ..models.extract.model_files import FOLDER as MEDIAPIPE_FOLDER
+from ..models.extract.model_files import FOLDER as MEDIAPIPE_FOLDER  # registered by extension.MODEL_FOLDERS
 from ..models.extract.model_files import POSE_MODELS, find_model, model_path, use_folders
 from ..models.face.crops import face_track
 from ..models.face.expression import INTENSITY_RANGE, SMOOTHING_RANGE, neutral_index, shape_expression
@@ -34,15 +32,6 @@ NODE_EXTRACT = "DreamActorSkeletonExtract"
 log = logging.getLogger(__name__)
 
 
-def _register_mediapipe_folder() -> None:
-    """ComfyUI/models/mediapipe holds MediaPipe's .task files (downloaded on first use); an
-    extra_model_paths.yaml entry named 'mediapipe' adds folders to it."""
-    default = os.path.join(folder_paths.models_dir, MEDIAPIPE_FOLDER)
-    if MEDIAPIPE_FOLDER not in folder_paths.folder_names_and_paths:
-        folder_paths.folder_names_and_paths[MEDIAPIPE_FOLDER] = ([default], set(MEDIAPIPE_EXTENSIONS))
-
-
-_register_mediapipe_folder()
 MEDIAPIPE_PROBLEM = mediapipe_problem()
 """Checked once at import: the nodes still load and say what is wrong when they run."""
 if MEDIAPIPE_PROBLEM:
