@@ -29,6 +29,26 @@ moved where its points project onto the 2D landmarks:
    better than step 1 is refused and step 1 kept.
 
 The same rotation and translation carry the hands (attached at the wrists).
+
+Geometry that agrees with the picture (:func:`on_rays`, DESIGN.md): the rigid placement
+above projects a few pixels off the detections (tens on close-ups), and the guide is
+drawn from the 3D, so the placed body only gives depths and directions:
+
+* one length per bone for the whole clip: the median over frames of the placed metric
+  bone (bones do not change length), averaged with its mirror bone;
+* every joint seen on a frame (confidence >= ``SEEN``) lies on its camera ray through its
+  2D detection: ``X = d * K^-1 (u, v, 1)``. Where the parent is seen too, the depth d is
+  solved so the bone has its clip length (a quadratic: of its two roots, the one nearest
+  the metric model's depth step, which settles which end is nearer the camera); where the
+  parent is not seen, d is the placed body's depth;
+* unseen joints hang from their placed neighbours along the metric model's bone
+  directions with the clip lengths (down from a parent, up from a child: a portrait's
+  hidden pelvis hangs under its seen neck), so the unseen body keeps its shape.
+
+Projecting ``joints3d`` then gives ``joints2d`` on every seen joint (to float precision),
+and every bone between two seen joints has its clip length unless its ray passes
+farther from the parent than that length (then the nearest point: the bone is longer).
+The inputs are One-Euro smoothed already, so the fit is per frame and vectorised.
 """
 
 from __future__ import annotations
@@ -105,3 +125,82 @@ def reprojection_error(points3d: np.ndarray, pixels: np.ndarray, camera: np.ndar
     from ..core.motion import project
 
     return np.linalg.norm(project(points3d, camera) - np.asarray(pixels, np.float64), axis=-1)
+
+
+# ---------------------------------------------------------------------------- on the rays
+SEEN = 0.5
+"""A joint with this confidence is 'seen': its 3D point goes on its camera ray."""
+
+
+def pixel_rays(pixels: np.ndarray, camera: np.ndarray) -> np.ndarray:
+    """(..., 3) rays with z = 1 through ``pixels`` (..., 2): ``depth * ray`` projects onto the pixel."""
+    K = np.asarray(camera, np.float64)
+    p = np.asarray(pixels, np.float64)
+    return np.stack([(p[..., 0] - K[0, 2]) / K[0, 0], (p[..., 1] - K[1, 2]) / K[1, 1], np.ones(p.shape[:-1])], -1)
+
+
+def clip_bone_lengths(placed: np.ndarray, seen: np.ndarray, valid: np.ndarray, parents, mirror) -> np.ndarray:
+    """(J,) one length per bone for the whole clip (0 at the root): the median of the metric
+    model's bone over the frames where both ends are seen (all valid frames if never),
+    averaged with its mirror bone (a person's left and right bones match)."""
+    par = np.asarray(parents)
+    n = np.linalg.norm(placed - placed[:, np.maximum(par, 0)], axis=-1)  # (T, J)
+    both = seen & seen[:, np.maximum(par, 0)]
+    L = np.zeros(len(par))
+    for j in range(1, len(par)):
+        sel = both[:, j] if both[:, j].any() else valid
+        L[j] = float(np.median(n[sel, j])) if sel.any() else 0.0
+    return 0.5 * (L + L[np.asarray(mirror)])
+
+
+def _depth_on_ray(ray: np.ndarray, parent: np.ndarray, length: np.ndarray, prior: np.ndarray) -> np.ndarray:
+    """Depths (N,) d with ``|d ray - parent| == length``, the root nearest ``prior`` (N,);
+    where the ray passes farther than ``length`` from the parent, its nearest point."""
+    rr = np.sum(ray * ray, -1)
+    rp = np.sum(ray * parent, -1)
+    disc = rp * rp - rr * (np.sum(parent * parent, -1) - length * length)
+    root = np.sqrt(np.maximum(disc, 0.0))
+    near, far = (rp - root) / rr, (rp + root) / rr
+    return np.where(np.abs(near - prior) <= np.abs(far - prior), near, far)
+
+
+def on_rays(
+    placed: np.ndarray, pixels: np.ndarray, conf: np.ndarray, valid: np.ndarray, camera: np.ndarray, skeleton
+) -> np.ndarray:
+    """Camera-space joints (T, J, 3) that agree with the 2D (the model of the module's last section).
+
+    placed (T, J, 3): the metric body placed by :func:`place_in_camera`; pixels (T, J, 2) the
+    2D joints; conf (T, J); valid (T,). Every seen joint lies on its camera ray; every bone
+    has its clip length (:func:`clip_bone_lengths`) wherever the ray allows it."""
+    P = np.asarray(placed, np.float64)
+    T, J = P.shape[:2]
+    par = np.asarray(skeleton.parents)
+    mirror = [skeleton.index.get(skeleton.mirror(n) or n, j) for j, n in enumerate(skeleton.joint_names)]
+    seen = (np.asarray(conf) >= SEEN) & np.asarray(valid, bool)[:, None]
+    L = clip_bone_lengths(P, seen, np.asarray(valid, bool), par, mirror)
+    rays = pixel_rays(pixels, camera)
+    X = np.where(seen[..., None], P[..., 2:3] * rays, 0.0)  # seen: on the ray at the model's depth
+    done = seen.copy()
+    for j in range(1, J):  # a seen bone gets its length: the child's depth solved along its ray
+        p = par[j]
+        sel = seen[:, j] & seen[:, p]
+        prior = X[sel, p, 2] + P[sel, j, 2] - P[sel, p, 2]
+        d = _depth_on_ray(rays[sel, j], X[sel, p], L[j], prior)
+        X[sel, j] = np.maximum(d, MIN_DEPTH)[:, None] * rays[sel, j]
+    unit = P - P[:, np.maximum(par, 0)]
+    unit /= np.maximum(np.linalg.norm(unit, axis=-1, keepdims=True), 1e-9)
+    children = [np.flatnonzero(par == j) for j in range(J)]
+    for _ in range(J):  # unseen joints hang from placed neighbours along the model's directions
+        before = done.sum()
+        for j in range(1, J):  # down from a placed parent
+            sel = ~done[:, j] & done[:, par[j]]
+            X[sel, j] = X[sel, par[j]] + L[j] * unit[sel, j]
+            done[:, j] |= sel
+        for j in reversed(range(J)):  # up from a placed child
+            for c in children[j]:
+                sel = ~done[:, j] & done[:, c]
+                X[sel, j] = X[sel, c] - L[c] * unit[sel, c]
+                done[:, j] |= sel
+        if done.sum() == before:
+            break
+    return np.where(done[..., None], X, P)

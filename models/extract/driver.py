@@ -51,7 +51,7 @@ from ..core.skeleton import BODY
 from ..core.smoothing import OneEuroParams, one_euro, runs
 from ..io.video import ArrayVideo, LazyVideo
 from .body_mapping import MP, body_confidence, to_body
-from .camera import place_in_camera, reprojection_error
+from .camera import on_rays, place_in_camera, reprojection_error
 from .face_mesh import NUM_BLENDSHAPES
 from .hands import SIDES, HandPair
 from .landmarkers import NUM_HAND_LANDMARKS, NUM_POSE_LANDMARKS, PoseResult
@@ -338,7 +338,8 @@ def motion_from_track(
     conf = np.where(valid[:, None], body_confidence(body["vis"]), 0.0)
     rot, trans = _body_in_camera(world_j, joints2d, conf, valid, camera)
     m.joints2d[valid] = joints2d[valid]
-    m.joints3d[valid] = (np.einsum("tij,tkj->tki", rot, world_j) + trans[:, None])[valid]
+    placed = np.einsum("tij,tkj->tki", rot, world_j) + trans[:, None]
+    m.joints3d[valid] = on_rays(placed, joints2d, conf, valid, camera, BODY)[valid]  # 3D agrees with the 2D
     m.conf[:] = np.clip(conf, 0.0, 1.0)
 
     # Hands: per side, gaps filled only where the body is there; 3D attached at the wrist joint.

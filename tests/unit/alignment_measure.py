@@ -19,6 +19,7 @@ figure goes through ``models.extract.driver`` (MediaPipe on the real photo or cl
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -30,7 +31,9 @@ from models.extract.driver import extract_image, extract_motion
 from models.head.sphere import fit_head_sphere
 from models.io.video import FileVideo
 from models.retarget.transfer import retarget_details
-from scripts.harness.fetch_media import fetch
+from scripts.harness.fetch_media import fetch, fetch_models
+
+os.environ.setdefault("DREAMACTOR_MEDIAPIPE_DIR", fetch_models())  # as tests/conftest.py does
 
 SEEN = 0.5
 """A joint counts where its confidence reaches this (the retarget's own threshold)."""
