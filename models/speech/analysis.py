@@ -87,8 +87,10 @@ def check_audio(waveform: np.ndarray, sample_rate: int) -> None:
 
 
 def frame_count(num_samples: int, sample_rate: int, fps: float) -> int:
-    """Video frames that cover ``num_samples`` exactly: the last frame starts before the sound ends."""
-    return max(1, int(np.ceil(num_samples * fps / sample_rate - 1e-9)))
+    """Video frames that cover ``num_samples``: the last frame starts before the sound ends,
+    unless less than 1 % of a frame's time is left (a sound cut at a frame boundary and
+    rounded to whole samples, as Load Video's audio is, gives exactly its frames)."""
+    return max(1, int(np.ceil(num_samples * fps / sample_rate - 0.01)))
 
 
 def _window_features(seg: np.ndarray, sr: int) -> np.ndarray:

@@ -496,6 +496,125 @@ def pseudo_multi_reference() -> Spec:
     )
 
 
+SPEECH_CLIP = TALKING_HEAD_CLIP  # stands in for the user's recording (its sample track is silent)
+SPEECH_NOTE_COMMON = """
+**Speech**: `New speech` is a Load Video, whose `audio` output gives the sound of any video file
+(with ComfyUI's Load Audio node, connect its AUDIO instead). The sample clip's track is silent: put
+your recording there. Any language and sample rate; the node reads per frame how open the mouth is
+and its shape, from the sound itself. Its `curve` output plots the mouth opening over the waveform.
+Controls: `strength` (how wide), `smoothing` (frames), `offset` (frames; negative = lips lead).
+"""
+
+TALKING_NOTE = f"""
+## Talking character: a picture + speech
+
+The character picture speaks the recording: **Speech To Face** moves the picture's mouth by
+warping its face along the speech (a face performance for Face Attn), and holds the body in the
+picture's own pose for the whole speech (the `motion` output), so picture + audio alone drive
+the Sampler. One frame per speech frame at `fps` (25), the speech muxed into the mp4: frame k
+shows the speech at k / fps. `head_motion` adds a small nod with the speech's rhythm.
+{SPEECH_NOTE_COMMON}
+**Models**:
+{ALL_MODELS_NOTE}
+
+**Run**: put the character picture and the speech in `input/`. Output:
+`output/DreamActor/talking_*.mp4` with the speech.
+"""
+
+
+def speech_group(column: int, **values) -> Group:
+    """The speech (Load Video's audio) -> Speech To Face."""
+    return Group(
+        "Speech -> face performance",
+        column,
+        [
+            Node("speech", "DreamActorLoadVideo", {"video": SPEECH_CLIP, "fps": 25.0}, title="New speech"),
+            Node("speech_face", "DreamActorSpeechToFace", {"audio": Out("speech", "audio"), **values}),
+        ],
+        color=PURPLE,
+    )
+
+
+def talking_character() -> Spec:
+    sampler = sampler_node(
+        "sampler",
+        Out("character", "IMAGE"),
+        motion=Out("speech_face", "motion"),
+        face=Out("speech_face", "face"),
+        steps=20,
+        cfg=1.5,
+        cfg_on="face only",
+        cache_name="talking",
+    )
+    return Spec(
+        "talking_character",
+        TALKING_NOTE,
+        [
+            models_group(0),
+            character_group(1),
+            speech_group(
+                2,
+                picture=Out("character", "IMAGE"),
+                reference_motion=Out("character_head", "motion"),
+                fps=25.0,
+            ),
+            Group(
+                "Animate -> stitch -> save",
+                3,
+                [
+                    sampler,
+                    Node("stitch", "DreamActorStitch", {"segments": Out("sampler", "segments")}),
+                    Node(
+                        "save",
+                        "DreamActorSaveVideo",
+                        {"video": Out("stitch", "video"), "filename_prefix": "DreamActor/talking"},
+                        title="Save the animation (with the speech)",
+                    ),
+                ],
+                color=BROWN,
+            ),
+        ],
+    )
+
+
+REDUB_NOTE = f"""
+## Re-dub: a filmed performance with new speech
+
+The driving clip's face crops keep their expression, head motion and eyes; only the mouth follows
+the new speech (**Speech To Face** with `face` from Face Encode: `blend` 1 = all new speech, 0 =
+the clip's own mouth). The body comes from the clip as in the portrait workflow. The frames are the
+clip's; the new speech is cut or padded to them (the node says which).
+{SPEECH_NOTE_COMMON}
+**Models**:
+{ALL_MODELS_NOTE}
+
+**Run**: put the driving clip, the character and the speech in `input/`. Output:
+`output/DreamActor/redub_*.mp4` with the new speech.
+"""
+
+
+def redub() -> Spec:
+    spec = animation_spec(
+        "redub",
+        REDUB_NOTE,
+        TALKING_HEAD_CLIP,
+        77,
+        "DreamActor/redub",
+        {
+            "face": Out("speech_face", "face"),
+            "steps": 20,
+            "cfg": 1.5,
+            "cfg_on": "face only",
+            "cache_name": "redub",
+        },
+        retarget={"framing": "match reference"},
+        extra_groups=(speech_group(4, face=Out("face", "face"), blend=1.0),),
+    )
+    save = next(n for n in spec.nodes() if n.key == "save")
+    del save.values["audio"]  # not the clip's own sound: the new speech rides on the face crops to Stitch
+    return spec
+
+
 SPECS = (
     guidance_preview,
     full_body_animation,
@@ -503,5 +622,7 @@ SPECS = (
     long_video,
     stylised_character,
     pseudo_multi_reference,
+    talking_character,
+    redub,
 )
 """Every example workflow, in the README's order."""

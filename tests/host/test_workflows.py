@@ -22,6 +22,8 @@ NAMES = (
     "long_video",
     "stylised_character",
     "pseudo_multi_reference",
+    "talking_character",
+    "redub",
 )
 SAMPLER_WORKFLOWS = NAMES[1:]
 

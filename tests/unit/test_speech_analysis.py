@@ -59,7 +59,9 @@ def test_blocks_do_not_change_the_result(spoken, monkeypatch):
 
 def test_frames_cover_the_sound_exactly():
     assert frame_count(48000, 48000, 25.0) == 25
-    assert frame_count(48001, 48000, 25.0) == 26
+    assert frame_count(48100, 48000, 25.0) == 26  # 5 % of a frame of sound left: one more frame
+    assert frame_count(48001, 48000, 25.0) == 25  # one sample over (rounding): none
+    assert frame_count(round(9 / (24000 / 1001) * 44100), 44100, 24000 / 1001) == 9
     assert frame_count(1, 8000, 30.0) == 1
 
 
