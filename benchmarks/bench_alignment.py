@@ -5,7 +5,7 @@ frames than the test: self-retarget of every sample photo and of frames of every
 same-person clips (a clip driven onto a picture of its own first frame), the astronaut +
 sports2d demo pair, and the 3D->2D reprojection error of each extraction.
 
-    .venv/bin/python benchmarks/bench_alignment.py
+    .venv/bin/python -m benchmarks.bench_alignment
 
 Goals (issue 11): self-retarget <= 2 % median of the shoulder width; same-person clips
 <= 5 % median and <= 10 % p90.
@@ -21,14 +21,11 @@ those clips, 10.1 px on the astronaut; demo pair shoulder width x0.974, eyes 12.
 from __future__ import annotations
 
 import os
-import sys
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
-sys.path.insert(0, os.path.join(ROOT, "tests", "unit"))
+from tests.unit import alignment_measure as am
 
-import alignment_measure as am  # noqa: E402
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 CLIP_FRAMES = {"demo.mp4": (0, 40, 80), "WolfgangLanger_Pexels.mp4": (0, 60), "single_face.mp4": (0, 60)}
 SAME_PERSON = {"demo.mp4": (0, 100), "WolfgangLanger_Pexels.mp4": (0, 100), "single_face.mp4": (0, 72)}

@@ -2,28 +2,26 @@
 next to MediaPipe's bare PoseLandmarker (full model, VIDEO mode, whole frame) on the same
 frames, in the same run; and where the pipeline's time goes (each model's calls timed).
 
-    python benchmarks/bench_extract.py
+    python -m benchmarks.bench_extract
 """
 
 from __future__ import annotations
 
 import os
-import sys
 import time
 from collections import defaultdict
 
 import cv2
 import numpy as np
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
+from models.extract import face_mesh, landmarkers
+from models.extract.driver import extract_motion
+from models.extract.landmarkers import TaskRunner
+from models.head.sphere import fit_head_sphere
+from models.io.video import ArrayVideo, FileVideo
+from scripts.harness.fetch_media import fetch, fetch_models
 
-from models.extract import face_mesh, landmarkers  # noqa: E402
-from models.extract.driver import extract_motion  # noqa: E402
-from models.extract.landmarkers import TaskRunner  # noqa: E402
-from models.head.sphere import fit_head_sphere  # noqa: E402
-from models.io.video import ArrayVideo, FileVideo  # noqa: E402
-from scripts.harness.fetch_media import fetch, fetch_models  # noqa: E402
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 GOAL_FPS = 30.0
 

@@ -5,29 +5,27 @@ test_face_crops.py), printed instead of asserted, so two backends can be set sid
 run it once with each (the legacy ``mp.solutions`` one was measured from a worktree of the
 commit before the Tasks API, in a venv with mediapipe 0.10.21 and numpy 1.26).
 
-    python benchmarks/bench_extract_quality.py            # all clips (about 2-4 minutes on 2 cores)
+    python -m benchmarks.bench_extract_quality           # all clips (about 2-4 minutes on 2 cores)
 """
 
 from __future__ import annotations
 
 import os
-import sys
 import time
 
 import numpy as np
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
+from models.core.motion import Motion
+from models.core.skeleton import BODY
+from models.core.smoothing import OneEuroParams
+from models.extract.driver import motion_from_track, track_person
+from models.extract.face_mesh import detect_faces_in_video
+from models.face.crops import face_track
+from models.head.sphere import fit_head_sphere, yaw_pitch_roll
+from models.io.video import FileVideo
+from scripts.harness.fetch_media import fetch, fetch_models
 
-from models.core.motion import Motion  # noqa: E402
-from models.core.skeleton import BODY  # noqa: E402
-from models.core.smoothing import OneEuroParams  # noqa: E402
-from models.extract.driver import motion_from_track, track_person  # noqa: E402
-from models.extract.face_mesh import detect_faces_in_video  # noqa: E402
-from models.face.crops import face_track  # noqa: E402
-from models.head.sphere import fit_head_sphere, yaw_pitch_roll  # noqa: E402
-from models.io.video import FileVideo  # noqa: E402
-from scripts.harness.fetch_media import fetch, fetch_models  # noqa: E402
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # demo.mp4 references (tests/unit/test_extract.py)
 MAN_HIPS_FRAME0 = (655.0, 271.0)

@@ -8,7 +8,7 @@ reset, minus the resident memory before).
 "after" is this checkout. Each gets its own server, one after the other, on the same files.
 Cases that cost the "before" server gigabytes are skipped there unless ``--all`` is given
 (``fps 1e9`` got the server killed for memory; the 16000x16000 PNG took about 6 GB).
-Run: ``python benchmarks/bench_hostile_inputs.py [--all]``.
+Run: ``python -m benchmarks.bench_hostile_inputs [--all]``.
 """
 
 from __future__ import annotations
@@ -19,12 +19,11 @@ import subprocess
 import sys
 import tempfile
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
+from scripts.harness import fetch_media
+from scripts.harness.comfy_server import ComfyServer
+from tests.host import test_hostile_inputs as T
 
-from scripts.harness import fetch_media  # noqa: E402
-from scripts.harness.comfy_server import ComfyServer  # noqa: E402
-from tests.host import test_hostile_inputs as T  # noqa: E402
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 BEFORE = "2a7d31e"
 HEAVY_BEFORE = {"fps 1e9", "video 16000x16000 png as mp4"}

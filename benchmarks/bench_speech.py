@@ -10,30 +10,27 @@
    the talking-picture crops written to an mp4 with the sound: frame count, audio length,
    and at the end of the file the mouth (darkness inside it) still in step with the speech.
 
-Run: ``.venv/bin/python benchmarks/bench_speech.py`` (part of ``make bench``).
+Run: ``.venv/bin/python -m benchmarks.bench_speech`` (part of ``make bench``).
 """
 
 from __future__ import annotations
 
 import os
-import sys
 import tempfile
 import time
 import tracemalloc
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from models.extract.face_mesh import FaceMeshDetector  # noqa: E402
-from models.io.video import Audio, FileVideo  # noqa: E402
-from models.io.video_writer import write_mp4  # noqa: E402
-from models.speech.analysis import analyze_speech  # noqa: E402
-from models.speech.mouth import mouth_opening, mouth_region  # noqa: E402
-from models.speech.sources import picture_crop, redub, talking_picture, track_points  # noqa: E402
-from models.speech.visemes import CLOSED, CONSONANT, FV, OPEN, ROUNDED, SILENCE, SPREAD  # noqa: E402
-from scripts.harness import fetch_media  # noqa: E402
-from scripts.harness.espeak_truth import SAMPLES, frame_truth, lag_frames, score, speak  # noqa: E402
+from models.extract.face_mesh import FaceMeshDetector
+from models.io.video import Audio, FileVideo
+from models.io.video_writer import write_mp4
+from models.speech.analysis import analyze_speech
+from models.speech.mouth import mouth_opening, mouth_region
+from models.speech.sources import picture_crop, redub, talking_picture, track_points
+from models.speech.visemes import CLOSED, CONSONANT, FV, OPEN, ROUNDED, SILENCE, SPREAD
+from scripts.harness import fetch_media
+from scripts.harness.espeak_truth import SAMPLES, frame_truth, lag_frames, score, speak
 
 FPS = 25.0
 ARPABET = {
