@@ -4,7 +4,7 @@ RUFF    := .venv/bin/ruff
 PORT    ?= 8188
 STAMP   := .host/.setup-done
 
-.PHONY: setup serve lint test test-unit test-host test-browser test-js demo workflows bench clean
+.PHONY: setup serve lint test test-unit test-host test-browser test-js demo workflows bench check-requirements clean
 
 $(STAMP): scripts/harness/setup.sh constraints.txt requirements.txt requirements-dev.txt tests/browser/package.json
 	bash scripts/harness/setup.sh
