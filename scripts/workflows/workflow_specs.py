@@ -152,16 +152,15 @@ def sampler_node(key: str, reference: Out, title: str | None = None, **values) -
     )
 
 
-def output_nodes(segments: Out, prefix: str) -> list[Node]:
-    """Stitch the segments and save an mp4 with the driving clip's audio."""
+def output_nodes(segments: Out, prefix: str, audio: Out | None = Out("driving", "audio")) -> list[Node]:
+    """Stitch the segments and save an mp4 with ``audio`` (the driving clip's), or with the
+    sound the segments carry (``None``: a speech performance's)."""
+    save = {"video": Out("stitch", "video"), "filename_prefix": prefix}
+    if audio is not None:
+        save["audio"] = audio
     return [
         Node("stitch", "DreamActorStitch", {"segments": segments}),
-        Node(
-            "save",
-            "DreamActorSaveVideo",
-            {"video": Out("stitch", "video"), "audio": Out("driving", "audio"), "filename_prefix": prefix},
-            title="Save the animation",
-        ),
+        Node("save", "DreamActorSaveVideo", save, title="Save the animation"),
     ]
 
 
@@ -561,16 +560,7 @@ def talking_character() -> Spec:
             Group(
                 "Animate -> stitch -> save",
                 3,
-                [
-                    sampler,
-                    Node("stitch", "DreamActorStitch", {"segments": Out("sampler", "segments")}),
-                    Node(
-                        "save",
-                        "DreamActorSaveVideo",
-                        {"video": Out("stitch", "video"), "filename_prefix": "DreamActor/talking"},
-                        title="Save the animation (with the speech)",
-                    ),
-                ],
+                [sampler, *output_nodes(Out("sampler", "segments"), "DreamActor/talking", audio=None)],
                 color=BROWN,
             ),
         ],

@@ -119,42 +119,22 @@ def test_bad_inputs_name_node_and_input(server, inputs, tmp_path):
 def test_redub_a_sample_clip(server, inputs, media):
     clip, _, _ = inputs
     video = server.put_input(media("single_face.mp4"))
-    prompt = {
-        "load": {
-            "class_type": "DreamActorLoadVideo",
-            "inputs": {"video": clip, "start_frame": 0, "frame_count": 0, "every_nth": 1, "fps": 0.0},
-        },
-        "drive": {
-            "class_type": "DreamActorLoadVideo",
-            "inputs": {"video": video, "start_frame": 0, "frame_count": 0, "every_nth": 1, "fps": 0.0},
-        },
-        "skel": {"class_type": "DreamActorSkeletonExtract", "inputs": {"video": ["drive", 0], **EXTRACT}},
-        "face": {
-            "class_type": "DreamActorFaceEncode",
-            "inputs": {
-                "video": ["drive", 0],
-                "motion": ["skel", 0],
-                "size": 128,
-                "scale": 1.2,
-                "smoothing": 2.0,
-                "intensity": 1.0,
-                "neutral_frame": 0,
-                "token_smoothing": 0.0,
-            },
-        },
-        "speech": {
-            "class_type": "DreamActorSpeechToFace",
-            "inputs": {
-                "audio": ["load", 2],
-                "face": ["face", 0],
-                "fps": 25.0,
-                "strength": 1.0,
-                "smoothing": 1.0,
-                "offset": 0,
-                "blend": 1.0,
-                "head_motion": 0.0,
-                "size": 512,
-            },
+    prompt = speech_nodes(clip, "unused")
+    del prompt["img"], prompt["speech"]["inputs"]["picture"]
+    prompt["speech"]["inputs"].update(face=["face", 0], fps=25.0, size=512)
+    prompt["drive"] = dict(prompt["load"], inputs=dict(prompt["load"]["inputs"], video=video))
+    prompt["skel"] = {"class_type": "DreamActorSkeletonExtract", "inputs": {"video": ["drive", 0], **EXTRACT}}
+    prompt["face"] = {
+        "class_type": "DreamActorFaceEncode",
+        "inputs": {
+            "video": ["drive", 0],
+            "motion": ["skel", 0],
+            "size": 128,
+            "scale": 1.2,
+            "smoothing": 2.0,
+            "intensity": 1.0,
+            "neutral_frame": 0,
+            "token_smoothing": 0.0,
         },
     }
     entry = server.run(with_save(prompt, "tests/speech_redub"), timeout=600)
