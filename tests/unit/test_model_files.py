@@ -109,3 +109,29 @@ def test_model_path_looks_in_the_folders_first_then_downloads_into_the_first(med
 def test_the_installed_mediapipe_passes_the_import_check_and_versions_compare():
     assert mediapipe_problem() is None
     assert _version_tuple("0.10.21") < (1, 2) <= _version_tuple("1.2.3") and _version_tuple("1.10.0rc1") > (1, 2)
+
+
+@pytest.mark.parametrize(
+    "init, expect",
+    [
+        ('__version__ = "0.10.21"\n', "0.10.21 is installed but its Tasks API does not load"),
+        ('raise ImportError("libmediapipe.so: cannot open shared object file")\n', "cannot be imported"),
+    ],
+)
+def test_a_broken_or_old_mediapipe_gives_one_message(tmp_path, init, expect):
+    """A real package named mediapipe on the path ahead of the installed one, as another pack's
+    partial install would leave it; the check runs in a fresh interpreter."""
+    import subprocess
+    import sys
+
+    (tmp_path / "mediapipe").mkdir()
+    (tmp_path / "mediapipe" / "__init__.py").write_text(init)
+    code = "from models.extract.mediapipe_check import mediapipe_problem; print(mediapipe_problem())"
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{root}"},
+    )
+    assert expect in out.stdout, out.stdout + out.stderr
