@@ -80,6 +80,7 @@ class Node:
     title: str | None = None
     color: str | None = None  # a key of COLORS
     model: Model | None = None  # for core loaders: the file, its download entry
+    models: tuple = ()  # further files the node reads (e.g. Skeleton Extract's MediaPipe files)
 
 
 @dataclass
@@ -169,8 +170,9 @@ def _properties(node: Node, node_def: dict, versions: Versions) -> dict:
         "cnr_id": versions.pack_id if ours else CORE_CNR_ID,
         "ver": versions.pack_version if ours else versions.comfyui,
     }
-    if node.model is not None:
-        props["models"] = [node.model.entry()]
+    files = ([node.model] if node.model is not None else []) + list(node.models)
+    if files:
+        props["models"] = [m.entry() for m in files]
     return props
 
 

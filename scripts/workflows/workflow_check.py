@@ -21,7 +21,9 @@ from scripts.workflows.workflow_format import (
     widgets,
 )
 
-HTTPS_SOURCES = ("https://huggingface.co/",)
+HTTPS_SOURCES = ("https://huggingface.co/", "https://storage.googleapis.com/mediapipe-models/")
+"""Where listed model files may come from: Hugging Face, and MediaPipe's own model storage (the
+frontend's download dialog offers only the former; Skeleton Extract downloads the latter itself)."""
 
 
 def _value_problem(widget, value, node: dict, media: tuple) -> str | None:
@@ -68,7 +70,7 @@ def _models_problems(node: dict) -> list[str]:
             and m["url"].endswith("/" + m["name"])
         ):
             out.append(
-                f"properties.models entry {m} needs a name, a directory and a huggingface URL ending in the name"
+                f"properties.models entry {m} needs a name, a directory and a Hugging Face (or MediaPipe) URL ending in the name"
             )
     return out
 

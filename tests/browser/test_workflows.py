@@ -66,8 +66,15 @@ def info(srv):
     return srv.get("/object_info")
 
 
+def loader_models(wf: dict) -> list[dict]:
+    """properties.models entries read by core loader widgets (the frontend checks those; Skeleton
+    Extract's MediaPipe files are listed too, and the pack downloads them itself)."""
+    folders = set(MODEL_WIDGETS.values())
+    return [m for n in wf["nodes"] for m in n.get("properties", {}).get("models", []) if m["directory"] in folders]
+
+
 def model_files(wf: dict) -> set[str]:
-    return {m["name"] for n in wf["nodes"] for m in n.get("properties", {}).get("models", [])}
+    return {m["name"] for m in loader_models(wf)}
 
 
 def comparable(wf: dict) -> dict:
@@ -94,7 +101,7 @@ def test_the_frontend_loads_and_exports_the_file_unchanged(frontend, artifacts_d
     # ... and the frontend's missing-models dialog offers each of them for download
     if missing:
         dialog = "\n".join(d for d in r["dialogs"] if "Missing Models" in d)
-        for m in (m for n in wf["nodes"] for m in n.get("properties", {}).get("models", [])):
+        for m in loader_models(wf):
             assert f"{m['directory']} / {m['name']}" in dialog, dialog
         assert "Invalid directory" not in dialog and dialog.count("Download") >= len(missing)
     assert comparable(r["workflow"]) == comparable(wf)  # incl. sizes: nothing had to grow to fit
