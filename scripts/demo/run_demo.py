@@ -19,7 +19,7 @@ import numpy as np
 
 from scripts.demo.contact_sheet import contact_sheet, over_picture, video_frames  # noqa: E402
 from scripts.harness.comfy_server import ROOT, ComfyServer, PromptError  # noqa: E402
-from scripts.harness.fetch_media import MEDIA, fetch  # noqa: E402
+from scripts.harness.fetch_media import MEDIA, fetch, fetch_models  # noqa: E402
 from scripts.workflows.build_workflows import load, template_path  # noqa: E402
 from scripts.workflows.workflow_format import to_api_prompt  # noqa: E402
 
@@ -57,6 +57,7 @@ def write_contact_sheet(saved: dict, faces: list[str], character: str, columns: 
 def main() -> int:
     workflow = load(WORKFLOW)
     paths = {name: fetch(name) for name in media_names(workflow)}
+    fetch_models()  # MediaPipe's .task files into the host's models/mediapipe (no download by the node)
     os.makedirs(OUT, exist_ok=True)
     print(
         f"starting ComfyUI with ComfyUI-DreamActor; running workflows/{WORKFLOW}.json on {', '.join(paths)} ...",
