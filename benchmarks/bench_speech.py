@@ -192,6 +192,7 @@ def ten_minutes():
 
 
 if __name__ == "__main__":
+    os.environ.setdefault("DREAMACTOR_MEDIAPIPE_DIR", fetch_media.fetch_models())
     reading_table()
     warp_figures()
     ten_minutes()

@@ -59,25 +59,44 @@ def target_gap(openness: float, width: float) -> float:
     return float(np.clip(openness, 0.0, 1.0)) * MAX_GAP * width
 
 
-def _field(coords: np.ndarray, points: np.ndarray, d_gap: float, d_width: float) -> np.ndarray:
-    """Displacement (..., 2) px at ``coords`` (..., 2) for a gap change ``d_gap`` px and a
-    width change ``d_width`` px. Zero outside the mouth ellipse (``mouth_region``)."""
+def _lip_profiles(points: np.ndarray, centre, across, down):
+    """The inner lips as functions of s (along the eye line from the mouth centre): returns
+    (s_upper, t_upper, s_lower, t_lower), each sorted by s (t: px down from the centre)."""
+    up = _sorted_profile(points[UPPER_INNER], centre, across, down)
+    lo = _sorted_profile(points[LOWER_INNER], centre, across, down)
+    return up[0], up[1], lo[0], lo[1]
+
+
+def _field(coords: np.ndarray, points: np.ndarray, want: float, d_width: float) -> np.ndarray:
+    """Displacement (..., 2) px at ``coords`` (..., 2) that gives the inner lips a gap of
+    ``want`` px in the middle (an elliptic opening, whatever the source mouth's own shape) and
+    widens the mouth by ``d_width`` px. Zero outside the mouth ellipse (``mouth_region``)."""
     centre, across, down, width = mouth_frame(points)
     rel = coords - centre
     s, t = rel @ across, rel @ down
-    gap = float(np.linalg.norm(points[INNER_MID[1]] - points[INNER_MID[0]]))
+    su, tu, sl, tl = _lip_profiles(points, centre, across, down)
+    top, bottom = np.interp(s, su, tu), np.interp(s, sl, tl)
+    gap_s = np.maximum(bottom - top, 0.0)  # the source's own opening along the mouth
+    half = max(0.5 * (su[-1] - su[0]), 1.0)
+    shape = np.sqrt(np.clip(1.0 - (s / half) ** 2, 0.0, 1.0))
+    d_lips = want * shape - gap_s  # per column: how much the inner lips must part (or close)
+    d_jaw = want - float(np.interp(0.0, sl, tl) - np.interp(0.0, su, tu))  # the jaw follows the middle
     chin = max(float((points[CHIN] - centre) @ down), 0.6 * width)
     nose = max(float((centre - points[NOSE_TIP]) @ down), 0.3 * width)
-    # which side of the lip line: -1 above (upper lip), +1 below (lower lip, jaw), smooth over the gap
-    h = max(0.5 * gap, 0.04 * width, 1.0)
-    # scaled so the inner lip points (t = +-gap/2) move by the full amount: the lips meet when closing
-    side = np.clip(np.tanh(t / h) / np.tanh(max(0.5 * gap, 1e-3) / h), -1.0, 1.0)
+    # which side of the lip line: -1 above (upper lip), +1 below (lower lip, jaw); scaled so the
+    # inner lip points move by the full amount (the lips meet when closing)
+    mid = 0.5 * (top + bottom)
+    h = np.maximum(np.maximum(0.5 * gap_s, 0.04 * width), 1.0)
+    side = np.clip(np.tanh((t - mid) / h) / np.tanh(np.maximum(0.5 * gap_s, 1e-3) / h), -1.0, 1.0)
     lower = 0.5 * (1 + side)
+    # near the lip line each column moves by its own amount, further away the jaw moves as a whole
+    near = np.exp(-(((t - mid) / (0.25 * width)) ** 2))
+    reach_x = np.clip(1.0 - (s / (0.95 * width)) ** 2, 0.0, 1.0) ** 2
+    d = near * d_lips + (1 - near) * d_jaw * reach_x
     # vertical reach: the lower half moves down to the chin and fades below it, the upper half fades to the nose
     reach_lo = np.clip(1.0 - np.maximum(t, 0) / (1.25 * chin), 0.0, 1.0) ** 2
     reach_up = np.clip(1.0 - np.maximum(-t, 0) / (0.9 * nose), 0.0, 1.0) ** 2
-    reach_x = np.clip(1.0 - (s / (0.95 * width)) ** 2, 0.0, 1.0) ** 2
-    dy = d_gap * (0.8 * lower * reach_lo - 0.2 * (1 - lower) * reach_up) * reach_x
+    dy = d * (0.8 * lower * reach_lo - 0.2 * (1 - lower) * reach_up)
     # corners move with the width change, fading towards the middle and away from the lip line
     dx = 0.5 * d_width * np.clip(s / (0.5 * width), -1.0, 1.0) * reach_x * np.exp(-((t / (0.45 * width)) ** 2))
     return dx[..., None] * across + dy[..., None] * down
@@ -109,10 +128,9 @@ def warp_mouth(
     centre, across, down, width = mouth_frame(points)
     gap_now = float(np.linalg.norm(points[INNER_MID[1]] - points[INNER_MID[0]]))
     want = (1.0 - source_blend) * target_gap(openness, width) + source_blend * gap_now
-    d_gap = want - gap_now
     shape = {ROUNDED: -0.16, SPREAD: 0.06, FV: 0.02}.get(int(viseme), 0.0)
     d_width = (1.0 - source_blend) * shape * width * min(1.0, 2.0 * float(openness) + 0.3)
-    if abs(d_gap) < 0.05 and abs(d_width) < 0.05:
+    if abs(want - gap_now) < 0.05 and abs(d_width) < 0.05:
         return crop.copy(), points.copy()
     # the field is zero outside the mouth ellipse: resample only the square holding it
     chin = max(float((points[CHIN] - centre) @ down), 0.6 * width)
@@ -124,12 +142,12 @@ def warp_mouth(
     grid = np.stack([xx, yy], -1)
     src = grid.copy()
     for _ in range(ITERATIONS):  # invert p = q + D(q) by fixed-point steps: q = p - D(q)
-        src = grid - _field(src, points, d_gap, d_width).astype(np.float32)
+        src = grid - _field(src, points, want, d_width).astype(np.float32)
     out = crop.copy()
     out[y0:y1, x0:x1] = cv2.remap(
         crop, src[..., 0] - 0.5, src[..., 1] - 0.5, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
     )
-    moved = points + _field(points, points, d_gap, d_width)
+    moved = points + _field(points, points, want, d_width)
     if want > 1.0:
         out = _paint_cavity(out, moved, want, width)
     elif gap_now > 1.0:  # closed over an open source mouth: the squeezed teeth line takes the lips' colour
@@ -149,7 +167,7 @@ def _seal_lips(img: np.ndarray, crop: np.ndarray, points: np.ndarray, moved: np.
     colour = crop[lips.astype(bool)].mean(0) if lips.any() else np.array([150.0, 90.0, 90.0])
     band = np.zeros((S, S), np.uint8)
     poly = np.concatenate([moved[UPPER_INNER], moved[LOWER_INNER][::-1]])
-    cv2.polylines(band, [np.round((poly - 0.5) * 4).astype(np.int32)], True, 255, 6, cv2.LINE_AA, shift=2)
+    cv2.polylines(band, [np.round((poly - 0.5) * 4).astype(np.int32)], True, 255, 2, cv2.LINE_AA, shift=2)
     cv2.fillPoly(band, [np.round((poly - 0.5) * 4).astype(np.int32)], 255, cv2.LINE_AA, shift=2)
     alpha = cv2.GaussianBlur(band.astype(np.float32) / 255.0, (0, 0), 1.0)[..., None]
     out = img.astype(np.float32) * (1 - alpha) + colour * 0.85 * alpha  # a shade darker: the lip line

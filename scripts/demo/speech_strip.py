@@ -42,4 +42,5 @@ def main(path: str = os.path.join(ROOT, "docs", "speech_strip.jpg")) -> str:
 
 
 if __name__ == "__main__":
+    os.environ.setdefault("DREAMACTOR_MEDIAPIPE_DIR", fetch_media.fetch_models())
     print(main())
