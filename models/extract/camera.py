@@ -37,18 +37,22 @@ drawn from the 3D, so the placed body only gives depths and directions:
 * one length per bone for the whole clip: the median over frames of the placed metric
   bone (bones do not change length), averaged with its mirror bone;
 * every joint seen on a frame (confidence >= ``SEEN``) lies on its camera ray through its
-  2D detection: ``X = d * K^-1 (u, v, 1)``. Where the parent is seen too, the depth d is
-  solved so the bone has its clip length (a quadratic: of its two roots, the one nearest
-  the metric model's depth step, which settles which end is nearer the camera); where the
-  parent is not seen, d is the placed body's depth;
+  2D detection: ``X = d * K^-1 (u, v, 1)``. Where the parent is seen too, d is the parent's
+  depth plus the metric model's depth step along the bone (which end is nearer the camera
+  comes from the model); where the parent is not seen, d is the placed body's depth.
+  Solving d for the exact clip length instead (a quadratic along the ray) was tried: its
+  root choice flips from frame to frame on sports2d's feet, adding contact spans and
+  jumps to the retargeted legs, so the model's smooth depth steps are kept;
 * unseen joints hang from their placed neighbours along the metric model's bone
   directions with the clip lengths (down from a parent, up from a child: a portrait's
   hidden pelvis hangs under its seen neck), so the unseen body keeps its shape.
 
-Projecting ``joints3d`` then gives ``joints2d`` on every seen joint (to float precision),
-and every bone between two seen joints has its clip length unless its ray passes
-farther from the parent than that length (then the nearest point: the bone is longer).
-The inputs are One-Euro smoothed already, so the fit is per frame and vectorised.
+Projecting ``joints3d`` then gives ``joints2d`` on every seen joint (to float precision);
+bones between two seen joints are as long as the 2D and the depth steps make them, the
+unseen ones have their clip length exactly. The inputs are One-Euro smoothed already, so
+the placement is per frame and vectorised over frames.
+
+Not built yet: left/right swaps are not detected or undone (MediaPipe's own labels are kept).
 """
 
 from __future__ import annotations
@@ -153,25 +157,14 @@ def clip_bone_lengths(placed: np.ndarray, seen: np.ndarray, valid: np.ndarray, p
     return 0.5 * (L + L[np.asarray(mirror)])
 
 
-def _depth_on_ray(ray: np.ndarray, parent: np.ndarray, length: np.ndarray, prior: np.ndarray) -> np.ndarray:
-    """Depths (N,) d with ``|d ray - parent| == length``, the root nearest ``prior`` (N,);
-    where the ray passes farther than ``length`` from the parent, its nearest point."""
-    rr = np.sum(ray * ray, -1)
-    rp = np.sum(ray * parent, -1)
-    disc = rp * rp - rr * (np.sum(parent * parent, -1) - length * length)
-    root = np.sqrt(np.maximum(disc, 0.0))
-    near, far = (rp - root) / rr, (rp + root) / rr
-    return np.where(np.abs(near - prior) <= np.abs(far - prior), near, far)
-
-
 def on_rays(
     placed: np.ndarray, pixels: np.ndarray, conf: np.ndarray, valid: np.ndarray, camera: np.ndarray, skeleton
 ) -> np.ndarray:
     """Camera-space joints (T, J, 3) that agree with the 2D (the model of the module's last section).
 
     placed (T, J, 3): the metric body placed by :func:`place_in_camera`; pixels (T, J, 2) the
-    2D joints; conf (T, J); valid (T,). Every seen joint lies on its camera ray; every bone
-    has its clip length (:func:`clip_bone_lengths`) wherever the ray allows it."""
+    2D joints; conf (T, J); valid (T,). Every seen joint lies on its camera ray; unseen bones
+    have their clip length (:func:`clip_bone_lengths`)."""
     P = np.asarray(placed, np.float64)
     T, J = P.shape[:2]
     par = np.asarray(skeleton.parents)
@@ -181,12 +174,11 @@ def on_rays(
     rays = pixel_rays(pixels, camera)
     X = np.where(seen[..., None], P[..., 2:3] * rays, 0.0)  # seen: on the ray at the model's depth
     done = seen.copy()
-    for j in range(1, J):  # a seen bone gets its length: the child's depth solved along its ray
+    for j in range(1, J):  # a seen bone: the child's depth is the parent's plus the model's depth step
         p = par[j]
         sel = seen[:, j] & seen[:, p]
         prior = X[sel, p, 2] + P[sel, j, 2] - P[sel, p, 2]
-        d = _depth_on_ray(rays[sel, j], X[sel, p], L[j], prior)
-        X[sel, j] = np.maximum(d, MIN_DEPTH)[:, None] * rays[sel, j]
+        X[sel, j] = np.maximum(prior, MIN_DEPTH)[:, None] * rays[sel, j]
     unit = P - P[:, np.maximum(par, 0)]
     unit /= np.maximum(np.linalg.norm(unit, axis=-1, keepdims=True), 1e-9)
     children = [np.flatnonzero(par == j) for j in range(J)]

@@ -50,6 +50,7 @@ from .contacts import ContactParams, detect_foot_contacts, estimate_up, foot_poi
 from .framing import (
     FRAMINGS,
     MANUAL_SCALE_RANGE,
+    anchor_joints,
     apply_similarity,
     keep_driver_framing,
     manual_framing,
@@ -239,6 +240,24 @@ def _gaps_info(valid: np.ndarray, fps: float) -> tuple[list[tuple[int, int]], li
     return gaps, lines
 
 
+def _held_root(D, dirs, lengths, valid, reference: Motion, conf_threshold: float) -> np.ndarray:
+    """(T, 3) the root path where the driver's pelvis or legs are not followed.
+
+    A portrait reference (no feet seen) anchors on what is visible: the root is placed so the
+    neck follows the driver's neck (lengths (J,) unedited, so the editor's root lever stays
+    exact), and the visible upper body leans and sways with the driver's. A full-body
+    reference keeps its body still (its feet stay on its floor)."""
+    sk = reference.skeleton
+    T = len(D)
+    seen = seen_mask(reference, conf_threshold)
+    f0 = int(np.flatnonzero(seen.any(1))[0])
+    if anchor_joints(reference, f0, seen)[0] == "full body" or "neck" not in sk.index:
+        return np.broadcast_to(np.median(D[valid, 0], axis=0), (T, 3))
+    neck = sk["neck"]
+    offset = forward_kinematics(np.zeros((T, 3)), dirs, lengths, sk.parents)[:, neck]
+    return np.where(valid[:, None], D[:, neck] - offset, np.median(D[valid, 0], axis=0))
+
+
 def retarget_details(
     driving: Motion,
     reference: Motion,
@@ -303,8 +322,7 @@ def retarget_details(
         anchor = np.median(D[valid, 0], axis=0)
     legs_held = has_legs and any(sk[n] in held for side in LEGS.values() for n in side)
     root_moves = bool(followed[0]) and not legs_held
-    # the driver shows no pelvis, or no legs to stand on: keep the body where it is
-    X = D[:, 0] if root_moves else np.broadcast_to(np.median(D[valid, 0], axis=0), (T, 3))
+    X = D[:, 0] if root_moves else _held_root(D, dirs, base_len, valid, reference, conf_threshold)
     lever = X - anchor  # (T, 3): the root is anchor + leg ratio x lever (before planting)
     root = anchor + ratio * lever
 
@@ -394,7 +412,10 @@ def retarget_details(
     if held:
         lines.append("held at the reference pose (not seen in the driver): " + ", ".join(sk.bone_name(j) for j in held))
     if not root_moves:
-        lines.append("the driver shows no pelvis or no legs: the body stays in place")
+        lines.append(
+            "the driver shows no pelvis or no legs: "
+            + ("the body stays in place" if X.strides[0] == 0 else "the neck follows the driver's")
+        )
     if report.spans:
         lines.append(
             f"feet planted over {report.spans} contact span(s); slide {report.slide_cm:.2f} cm "

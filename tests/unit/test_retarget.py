@@ -725,7 +725,12 @@ def test_real_clip_drives_a_real_photo(real_motions, preset):
     cos = _cosines(m.joints3d[v], driver.joints3d[v])
     _, ok = unit_directions(driver.joints3d[v], PAR)
     keep = ~_planting_bones(res.ik_weight, v) & res.followed[None, 1:] & ok[:, 1:]
-    assert keep.mean() > 0.8 and cos[keep].min() > 0.9999
+    # every followed bone off the legs keeps it on every frame; the legs between this jumper's
+    # many landings (11 spans with the 3D on the rays) are re-aimed
+    legs = np.array([n.split("_")[-1] in ("hip", "knee", "ankle", "foot", "heel") for n in BODY.joint_names[1:]])
+    upper = res.followed[1:] & ~legs & ok[:, 1:].all(0)
+    assert upper.sum() >= 15 and keep[:, upper].all() and keep.mean() > 0.7
+    assert cos[keep].min() > 0.9999
     # the clip's landings are found and held. Monocular depth drifts by tens of cm along the
     # camera ray where the image shows a still foot, so the slide is measured across the ray,
     # in the output image, in metres at the foot: < 1 cm, far below the driver's own
