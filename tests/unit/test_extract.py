@@ -219,7 +219,7 @@ def test_no_person_anywhere_is_a_user_error(media):
 def test_a_person_number_beyond_those_present_is_a_user_error(media):
     with pytest.raises(DreamActorError) as e:
         extract_motion(FileVideo(media("demo.mp4"), count=1), person=3)
-    assert e.value.input == "person" and "0 to 0" in e.value.fix
+    assert e.value.input == "person" and "between 1 and 1" in e.value.fix  # as the node's widget counts
     with pytest.raises(DreamActorError):
         extract_motion(FileVideo(media("demo.mp4"), count=1), person="tallest")
 
