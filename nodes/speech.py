@@ -7,7 +7,7 @@ from comfy_api.latest import io, ui
 
 from ..models.core.errors import DreamActorError
 from ..models.io.video import to_uint8_rgb
-from ..models.speech.analysis import analyze_speech, frame_count
+from ..models.speech.analysis import analyze_speech, speech_notes
 from ..models.speech.performance import as_face_track
 from ..models.speech.plot import legend, speech_plot
 from ..models.speech.sources import held_motion, redub, talking_picture, track_points
@@ -16,25 +16,6 @@ from .types import CATEGORY, Face, Motion, Video, audio_from_core, frames_to_ima
 
 NODE_ID = "DreamActorSpeechToFace"
 PREVIEW_FRAMES = 8
-CLIPPED_SHARE = 0.01
-
-
-def _speech_notes(speech, audio, frames: int, fps: float, redubbing: bool) -> list[str]:
-    """Flags a user should see: silence, clipping, audio shorter or longer than the clip."""
-    notes = []
-    if not (speech.openness > 0.05).any():
-        notes.append("no speech was found in the audio (silent or noise): the mouth stays closed")
-    if speech.clipped > CLIPPED_SHARE:
-        notes.append(
-            f"{100 * speech.clipped:.1f} % of the samples are clipped: lower the recording's gain if the mouth looks wrong"
-        )
-    if redubbing:
-        need = frame_count(audio.waveform.shape[1], audio.sample_rate, fps)
-        if need > frames:
-            notes.append(f"the audio runs {(need - frames) / fps:.2f} s past the clip's {frames} frames: it is cut")
-        elif need < frames:
-            notes.append(f"the audio ends {(frames - need) / fps:.2f} s before the clip: the mouth closes there")
-    return notes
 
 
 class SpeechToFace(io.ComfyNode):
@@ -170,7 +151,7 @@ class SpeechToFace(io.ComfyNode):
             picks = np.unique(np.linspace(0, crops.num_frames - 1, min(PREVIEW_FRAMES, crops.num_frames)).round())
             preview = np.stack([crops.window(int(k), int(k) + 1)[0] for k in picks])
             curve = speech_plot(sound.waveform, sound.sample_rate, crops.openness, crops.viseme, crops.fps)
-            notes = _speech_notes(speech, sound, crops.num_frames, crops.fps, redubbing)
+            notes = speech_notes(speech, sound.waveform.shape[1], sound.sample_rate, crops.num_frames, redubbing)
             info = (
                 f"{'re-dub' if redubbing else 'talking picture'}: {crops.num_frames} frames at {crops.fps:.3f} fps "
                 f"({crops.num_frames / crops.fps:.2f} s), audio {sound.duration:.2f} s at {sound.sample_rate} Hz"

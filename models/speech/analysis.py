@@ -199,3 +199,28 @@ def clipped_share(waveform: np.ndarray, block: int = 1 << 20) -> float:
     for a in range(0, waveform.shape[1], block):
         n += int(np.count_nonzero(np.abs(np.asarray(waveform[:, a : a + block])) >= 0.999))
     return n / float(waveform.size)
+
+
+CLIPPED_SHARE = 0.01
+"""Above this share of full-scale samples a recording is flagged as clipped."""
+
+
+def speech_notes(speech: SpeechFrames, num_samples: int, sample_rate: int, frames: int, redubbing: bool) -> list[str]:
+    """What a user should be told about the speech: silence, clipping and, when re-dubbing a
+    clip of ``frames`` frames, audio that runs past it (cut) or ends before it (padded)."""
+    notes = []
+    if not (speech.openness > 0.05).any():
+        notes.append("no speech was found in the audio (silent or noise): the mouth stays closed")
+    if speech.clipped > CLIPPED_SHARE:
+        notes.append(
+            f"{100 * speech.clipped:.1f} % of the samples are clipped: lower the recording's gain if the mouth looks wrong"
+        )
+    if redubbing:
+        need = frame_count(num_samples, sample_rate, speech.fps)
+        if need > frames:
+            notes.append(
+                f"the audio runs {(need - frames) / speech.fps:.2f} s past the clip's {frames} frames: it is cut"
+            )
+        elif need < frames:
+            notes.append(f"the audio ends {(frames - need) / speech.fps:.2f} s before the clip: the mouth closes there")
+    return notes

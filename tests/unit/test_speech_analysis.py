@@ -8,7 +8,7 @@ from scipy.signal import resample_poly
 
 from models.core.errors import DreamActorError
 from models.speech import analysis
-from models.speech.analysis import analyze_speech, frame_count
+from models.speech.analysis import analyze_speech, frame_count, speech_notes
 from models.speech.visemes import SILENCE
 from scripts.harness.espeak_truth import SAMPLES, frame_truth, score, speak
 
@@ -82,3 +82,18 @@ def test_bad_audio_is_refused():
         analyze_speech(np.zeros((1, 0), np.float32), 16000, 25.0)
     with pytest.raises(DreamActorError, match="sample rate"):
         analyze_speech(np.zeros((1, 100), np.float32), 100, 25.0)
+
+
+def test_notes_flag_silence_clipping_and_lengths(spoken):
+    wave, sr, _ = spoken["English"]
+    T = frame_count(len(wave), sr, 25.0)
+    clean = analyze_speech(wave[None], sr, 25.0)
+    assert speech_notes(clean, len(wave), sr, T, redubbing=True) == []
+    hot = np.clip(8.0 * wave[None], -1, 1)
+    assert any("clipped" in n for n in speech_notes(analyze_speech(hot, sr, 25.0), len(wave), sr, T, False))
+    quiet = analyze_speech(np.zeros((1, sr), np.float32), sr, 25.0)
+    assert any("no speech" in n for n in speech_notes(quiet, sr, sr, 25, False))
+    short_clip = speech_notes(analyze_speech(wave[None], sr, 25.0, 50), len(wave), sr, 50, True)
+    assert any("past the clip's 50 frames: it is cut" in n for n in short_clip), short_clip
+    long_clip = speech_notes(analyze_speech(wave[None], sr, 25.0, T + 50), len(wave), sr, T + 50, True)
+    assert any("ends 2.00 s before the clip" in n for n in long_clip), long_clip
