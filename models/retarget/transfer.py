@@ -23,8 +23,12 @@ joints are rebuilt by forward kinematics (FK) from the root. Then:
   ``project(joints3d, camera) == joints2d`` still holds.
 
 Bones the driver never sees (a talking head has no legs) are held at the
-reference's pose instead of following the extractor's guess, and the root then
-stays still: a full-body reference driven by a talking head keeps its body.
+reference's pose instead of following the extractor's guess. Where the driver's pelvis or
+legs are not followed, a full-body reference keeps its body still (a full-body reference
+driven by a talking head keeps its feet on its floor), and a portrait reference anchors on
+what is visible: its root is placed so the neck follows the driver's neck, so the visible
+upper body leans and sways with the driver's (a talking head driven onto its own first
+frame reproduces the clip: ``benchmarks/bench_alignment.py``).
 
 Hook for body models: ``bone_lengths(..., body_model=obj)`` takes lengths from
 any object with ``bone_lengths(motion) -> (J,)`` (NaN where it has no opinion) and
@@ -106,7 +110,8 @@ class RetargetResult:
     """(3, 3) similarity from the driver's pixels to the reference image's."""
     root_lever: np.ndarray
     """(T, 3) ``X_t - A``: the root is ``A + leg_ratio * (X_t - A)`` before planting lowers it, X_t
-    the driver's root (or its median where the body stays in place), A the point on the driver's
+    the driver's root (its median where a full-body reference stays in place; for a portrait, the
+    root that puts the neck on the driver's neck with the unedited lengths), A the point on the driver's
     floor it scales about; 0 on invalid frames. A new leg ratio r1 moves the root by (r1 - r0) x it."""
     gaps: list[tuple[int, int]] = field(default_factory=list)
     """Inclusive runs of invalid driving frames."""
@@ -240,8 +245,8 @@ def _gaps_info(valid: np.ndarray, fps: float) -> tuple[list[tuple[int, int]], li
     return gaps, lines
 
 
-def _held_root(D, dirs, lengths, valid, reference: Motion, conf_threshold: float) -> np.ndarray:
-    """(T, 3) the root path where the driver's pelvis or legs are not followed.
+def _held_root(D, dirs, lengths, valid, reference: Motion, conf_threshold: float) -> tuple[np.ndarray, bool]:
+    """((T, 3) the root path where the driver's pelvis or legs are not followed, swaying: bool).
 
     A portrait reference (no feet seen) anchors on what is visible: the root is placed so the
     neck follows the driver's neck (lengths (J,) unedited, so the editor's root lever stays
@@ -252,10 +257,10 @@ def _held_root(D, dirs, lengths, valid, reference: Motion, conf_threshold: float
     seen = seen_mask(reference, conf_threshold)
     f0 = int(np.flatnonzero(seen.any(1))[0])
     if anchor_joints(reference, f0, seen)[0] == "full body" or "neck" not in sk.index:
-        return np.broadcast_to(np.median(D[valid, 0], axis=0), (T, 3))
+        return np.broadcast_to(np.median(D[valid, 0], axis=0), (T, 3)), False
     neck = sk["neck"]
     offset = forward_kinematics(np.zeros((T, 3)), dirs, lengths, sk.parents)[:, neck]
-    return np.where(valid[:, None], D[:, neck] - offset, np.median(D[valid, 0], axis=0))
+    return np.where(valid[:, None], D[:, neck] - offset, np.median(D[valid, 0], axis=0)), True
 
 
 def retarget_details(
@@ -322,7 +327,7 @@ def retarget_details(
         anchor = np.median(D[valid, 0], axis=0)
     legs_held = has_legs and any(sk[n] in held for side in LEGS.values() for n in side)
     root_moves = bool(followed[0]) and not legs_held
-    X = D[:, 0] if root_moves else _held_root(D, dirs, base_len, valid, reference, conf_threshold)
+    X, sways = (D[:, 0], False) if root_moves else _held_root(D, dirs, base_len, valid, reference, conf_threshold)
     lever = X - anchor  # (T, 3): the root is anchor + leg ratio x lever (before planting)
     root = anchor + ratio * lever
 
@@ -414,7 +419,7 @@ def retarget_details(
     if not root_moves:
         lines.append(
             "the driver shows no pelvis or no legs: "
-            + ("the body stays in place" if X.strides[0] == 0 else "the neck follows the driver's")
+            + ("the portrait's neck follows the driver's" if sways else "the body stays in place")
         )
     if report.spans:
         lines.append(
