@@ -117,6 +117,20 @@ def search_crops(width: int, height: int) -> list[SquareCrop]:
     return crops
 
 
+TILE_LEVELS = (2, 4)
+"""When the first search finds nobody, the frame is searched again in overlapping squares of
+the short side / each of these (each square is enlarged to the detector's input): a person
+small in a wide frame (160 px tall in a 1600x1200 photo) is missed by the whole-frame pass."""
+
+
+def tile_crops(width: int, height: int, parts: int) -> list[SquareCrop]:
+    """Squares of side short side / ``parts``, overlapping by half, covering the frame."""
+    side = min(width, height) / parts
+    xs = np.linspace(side / 2, width - side / 2, max(1, int(np.ceil(2 * width / side - 1))))
+    ys = np.linspace(side / 2, height - side / 2, max(1, int(np.ceil(2 * height / side - 1))))
+    return [SquareCrop.around((x, y), side, max_size=1024) for y in ys for x in xs]
+
+
 def _grow(box: np.ndarray, factor: float) -> np.ndarray:
     c, half = (box[:2] + box[2:]) / 2, (box[2:] - box[:2]) / 2 * factor
     return np.concatenate([c - half, c + half])
@@ -296,6 +310,10 @@ class PersonFollower:
         if self.frames_searched > SEARCH_EVERY and self.frames_searched % SEARCH_EVERY:
             return None, []  # nobody for a while: search every few frames only
         people = upright(find_people(frame, self.detector))
+        for parts in TILE_LEVELS if not people and self.frames_searched == 1 else ():
+            people = upright(find_people(frame, self.detector, tile_crops(frame.shape[1], frame.shape[0], parts), 1))
+            if people:
+                break
         chosen = choose_person(people, self.person)
         if chosen is not None:
             self.track = PersonTrack.start(chosen)
