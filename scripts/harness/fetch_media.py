@@ -52,6 +52,17 @@ MEDIA = {
         "feat/tests/data/no_face.mp4",
         "cdff4978e7fb4da63857754c918255ee501b6b89305ec6020ad9a9f768cf66d3",
     ),
+    # Pose2Sim's Demo_MultiPerson: four calibrated, synchronised views (benchmarks/bench_3d_accuracy.py)
+    **{
+        f"p2s_{name}": ("pose2sim==0.10.49", f"Pose2Sim/Demo_MultiPerson/{folder}/{name}", sha)
+        for folder, name, sha in (
+            ("videos", "cam01.mp4", "543cee6a4c2c2b52dc9eac9137ee63d14f1f84e706a9a7264769edcb11e5ea53"),
+            ("videos", "cam02.mp4", "8895092a7cf26359205a427b7ac2f4a935c2e0bd36d9b7a5140cb33faa468a6b"),
+            ("videos", "cam03.mp4", "d3daf48cdf9f5603868ddb99166ddaf9b12279e7ce968922926560d5fd3f0c99"),
+            ("videos", "cam04.mp4", "1490149dc40e7301fa5ceae23862b044ba5c398a8b2a40df21ed894702728c09"),
+            ("calibration", "Calib.qca.txt", "fd90e4bbae3278ef1dc0cdd42a34ee06bf88286f628a02c00a29407aa39e34c5"),
+        )
+    },
     "astronaut.png": (
         "scikit-image==0.26.0",
         "skimage/data/astronaut.png",
