@@ -10,12 +10,14 @@ sports2d demo pair, and the 3D->2D reprojection error of each extraction.
 Goals (issue 11): self-retarget <= 2 % median of the shoulder width; same-person clips
 <= 5 % median and <= 10 % p90.
 
-Before issue 11's changes (rigidly placed MediaPipe world body, root held for portraits),
-on 2 cores: self-retarget median 10.83 % astronaut, 5.17 / 4.38 / 18.24 % demo.mp4 frames
-0 / 40 / 80, 3.31 / 6.90 % WolfgangLanger frames 0 / 60, 4.84 / 6.37 % single_face frames
-0 / 60; same-person median / p90 7.54 / 18.26 % demo.mp4 0-99, 20.05 / 45.38 %
-WolfgangLanger 0-99, 6.44 / 15.52 % single_face 0-71; reprojection 3.6 / 17.7 / 8.9 px on
-those clips, 10.1 px on the astronaut; demo pair shoulder width x0.974, eyes 12.9 % above hers.
+Measured side by side on the same backend (MediaPipe Tasks, 2 cores), before -> after issue
+11's camera-space 3D (``models.extract.camera.on_rays``) and portrait anchoring (``before``:
+``on_rays`` and the portrait neck anchoring switched off): self-retarget median 6.69 -> 0.00 %
+astronaut, 5.38 / 5.12 / 17.01 -> 0.00 % demo.mp4 frames 0 / 40 / 80, 3.93 / 5.82 -> 0.00 %
+WolfgangLanger 0 / 60, 5.10 / 3.95 -> 0.00 % single_face 0 / 60; same-person median / p90
+7.86 / 19.04 -> 6.23 / 19.13 % demo.mp4 0-99 (goal not met), 20.90 / 51.05 -> 3.27 / 9.30 %
+WolfgangLanger 0-99, 5.93 / 14.68 -> 1.28 / 2.34 % single_face 0-71; reprojection 3.7 / 18.0 /
+7.4 -> 0.0 px; demo pair shoulder width x1.162 -> x1.123 of hers, eyes 13.9 -> 6.0 % above hers.
 """
 
 from __future__ import annotations
