@@ -1,5 +1,8 @@
 """Body, hand and face motion of one person in a real video, with MediaPipe.
 
+(Over 400 lines: the two stages below and the photo entry point share the tracker state
+and their results' layout; the detectors, tracker and camera fit already live apart.)
+
 Two stages, so the expensive one can be cached and the cheap one re-tuned:
 
 1. :func:`track_person` walks the video once and records what the detectors

@@ -1,5 +1,8 @@
 """3D bone-length retargeting: the driver's motion on the reference character's body.
 
+(Over 400 lines: ``retarget_details`` is the one place the stages in kinematics, lengths,
+contacts, planting and framing are put together; splitting it next is a known to-do.)
+
 Per frame every bone keeps its *direction* from the driving motion and takes the
 target length (reference length x the artist's scale, ``models.retarget.bone_edits``);
 joints are rebuilt by forward kinematics (FK) from the root. Then:
