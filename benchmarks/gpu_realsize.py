@@ -17,23 +17,17 @@ On a machine with a CUDA GPU (sized to fit 8 minutes on one H100), in one proces
 
 ``--dry-run`` runs the same code on the CPU at reduced width and depth (dim 256, 5
 layers, VAE width 8, 64x48, 5-frame segments, 2 steps, no face path): it checks the
-script, not the figures. Run: ``python benchmarks/gpu_realsize.py [--dry-run]``.
+script, not the figures. Run from the repo root: ``python -m benchmarks.gpu_realsize [--dry-run]``.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
 import resource
 import sys
 import tempfile
 import time
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-for path in (ROOT, os.path.join(ROOT, "tests"), os.path.join(ROOT, "tests", "unit")):
-    if path not in sys.path:
-        sys.path.insert(0, path)
 
 FP8_MAX = 448.0  # largest float8_e4m3fn
 
@@ -53,7 +47,7 @@ class Plan:
 
 
 def plan(dry_run: bool) -> Plan:
-    from assets import tiny_wan
+    from tests.assets import tiny_wan
 
     if dry_run:
         dit = tiny_wan.WanDiTConfig(dim=256, ffn_dim=256, num_layers=5)
@@ -85,7 +79,8 @@ def build_models(p: Plan, fmt: str):
     """(MODEL patcher, VAE) loaded by the host from random real-layout tensors."""
     import comfy.sd
     import torch
-    from assets import tiny_wan
+
+    from tests.assets import tiny_wan
 
     draw = "cuda" if p.device == "cuda" else "cpu"
     sd = tiny_wan.random_state_dict(tiny_wan.animate_layout(p.dit), seed=1, dtype=torch.bfloat16, device=draw)
@@ -135,7 +130,7 @@ def inputs(p: Plan, n: int):
     CLIP-vision output and text embeddings of umt5's length (tests/unit/sampler_fixtures)."""
     import types
 
-    import sampler_fixtures as fx
+    from tests.unit import sampler_fixtures as fx
 
     return types.SimpleNamespace(
         motion=fx.moving_person(n),
@@ -244,11 +239,12 @@ def main() -> None:
     ap.add_argument("--formats", default="bf16,fp8", help="comma-separated: bf16, fp8")
     args = ap.parse_args()
 
-    import host_import
+    from tests import host_import
 
     host_import.comfy()
-    import sampler_fixtures as fx
     import torch
+
+    from tests.unit import sampler_fixtures as fx
 
     p = plan(args.dry_run)
     if p.device == "cuda" and not torch.cuda.is_available():

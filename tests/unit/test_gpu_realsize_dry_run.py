@@ -14,7 +14,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 def test_gpu_realsize_dry_run_reports_both_formats():
     out = subprocess.run(
-        [sys.executable, os.path.join(ROOT, "benchmarks", "gpu_realsize.py"), "--dry-run"],
+        [sys.executable, "-m", "benchmarks.gpu_realsize", "--dry-run"],
         capture_output=True,
         text=True,
         cwd=ROOT,
