@@ -29,6 +29,7 @@ import numpy as np
 import pytest
 
 from scripts.harness.comfy_server import PromptError
+from tests.host.tiny_sampling import sample_stitch_save
 
 pytestmark = [pytest.mark.host, pytest.mark.slow]
 
@@ -76,55 +77,20 @@ def graph(clip, photo, checkpoints, cache_name, unet="animate", seed=7):
                 "model": ["unet", 0],
             },
         },
-        "unet": {"class_type": "UNETLoader", "inputs": {"unet_name": checkpoints[unet], "weight_dtype": "default"}},
-        "vae": {"class_type": "VAELoader", "inputs": {"vae_name": checkpoints["vae"]}},
-        "pos": {
-            "class_type": "DreamActorTestTextConditioning",
-            "inputs": {"text": "an astronaut dancing on a box", "tokens": 512},
-        },
-        "neg": {"class_type": "DreamActorTestTextConditioning", "inputs": {"text": "blurry", "tokens": 512}},
-        "cv": {"class_type": "DreamActorTestClipVision", "inputs": {"seed": 1}},
-        "sampler": {
-            "class_type": "DreamActorSampler",
-            "inputs": {
-                "model": ["unet", 0],
-                "vae": ["vae", 0],
-                "positive": ["pos", 0],
-                "negative": ["neg", 0],
-                "reference": ["img", 0],
-                "motion": ["head", 0],
-                "face": ["face", 0],
-                "clip_vision_output": ["cv", 0],
-                "seed": seed,
-                "steps": STEPS,
-                "cfg": 2.0,
-                "cfg_on": "text and face",
-                "sampler_name": "euler",
-                "scheduler": "simple",
-                "width": 64,
-                "height": 64,
-                "segment_length": LENGTH,
-                "motion_frames": MOTION,
-                "face_strength": 1.0,
-                "pose_strength": 1.0,
-                "guide_style": "wan-animate",
-                "cache_name": cache_name,
-            },
-        },
-        "stitch": {
-            "class_type": "DreamActorStitch",
-            "inputs": {
-                "segments": ["sampler", 0],
-                "blend_seams": True,
-                "colour_anchor": "first segment",
-                "colour_strength": 1.0,
-                "smoothing": 0.0,
-            },
-        },
-        "mp4": {
-            "class_type": "DreamActorSaveVideo",
-            "inputs": {"video": ["stitch", 0], "fps": 24.0, "filename_prefix": f"tests/{cache_name}", "crf": 18},
-        },
+        **sample_stitch_save(
+            checkpoints,
+            ["img", 0],
+            ["head", 0],
+            ["face", 0],
+            cache_name,
+            text="an astronaut dancing on a box",
+            seed=seed,
+            steps=STEPS,
+            cfg=2.0,
+            segment_length=LENGTH,
+            motion_frames=MOTION,
+            unet=unet,
+        ),
         "npy": {
             "class_type": "DreamActorTestSaveImages",
             "inputs": {"images": ["stitch", 1], "filename": f"tests/{cache_name}_frames"},

@@ -21,6 +21,7 @@ from models.io.video_writer import write_mp4
 from models.speech.analysis import frame_count
 from scripts.harness.comfy_server import PromptError
 from scripts.harness.espeak_truth import speak
+from tests.host.tiny_sampling import sample_stitch_save
 
 pytestmark = [pytest.mark.host]
 
@@ -167,60 +168,19 @@ def test_picture_and_speech_run_the_whole_pipeline(test_nodes_server, tiny_model
     }
     prompt["speech"]["inputs"]["reference_motion"] = ["skel", 0]
     prompt.update(
-        {
-            "unet": {
-                "class_type": "UNETLoader",
-                "inputs": {"unet_name": tiny_models["animate"], "weight_dtype": "default"},
-            },
-            "vae": {"class_type": "VAELoader", "inputs": {"vae_name": tiny_models["vae"]}},
-            "pos": {
-                "class_type": "DreamActorTestTextConditioning",
-                "inputs": {"text": "an astronaut talking", "tokens": 512},
-            },
-            "neg": {"class_type": "DreamActorTestTextConditioning", "inputs": {"text": "blurry", "tokens": 512}},
-            "cv": {"class_type": "DreamActorTestClipVision", "inputs": {"seed": 1}},
-            "sampler": {
-                "class_type": "DreamActorSampler",
-                "inputs": {
-                    "model": ["unet", 0],
-                    "vae": ["vae", 0],
-                    "positive": ["pos", 0],
-                    "negative": ["neg", 0],
-                    "reference": ["img", 0],
-                    "motion": ["speech", 1],
-                    "face": ["speech", 0],
-                    "clip_vision_output": ["cv", 0],
-                    "seed": 3,
-                    "steps": 1,
-                    "cfg": 1.0,
-                    "cfg_on": "text and face",
-                    "sampler_name": "euler",
-                    "scheduler": "simple",
-                    "width": 64,
-                    "height": 64,
-                    "segment_length": 9,
-                    "motion_frames": 1,
-                    "face_strength": 1.0,
-                    "pose_strength": 1.0,
-                    "guide_style": "wan-animate",
-                    "cache_name": name,
-                },
-            },
-            "stitch": {
-                "class_type": "DreamActorStitch",
-                "inputs": {
-                    "segments": ["sampler", 0],
-                    "blend_seams": True,
-                    "colour_anchor": "first segment",
-                    "colour_strength": 1.0,
-                    "smoothing": 0.0,
-                },
-            },
-            "mp4": {
-                "class_type": "DreamActorSaveVideo",
-                "inputs": {"video": ["stitch", 0], "fps": 24.0, "filename_prefix": f"tests/{name}", "crf": 18},
-            },
-        }
+        sample_stitch_save(
+            tiny_models,
+            ["img", 0],
+            ["speech", 1],
+            ["speech", 0],
+            name,
+            text="an astronaut talking",
+            seed=3,
+            steps=1,
+            cfg=1.0,
+            segment_length=9,
+            motion_frames=1,
+        )
     )
     entry = srv.run(prompt, timeout=900)
     T = frames_in_text(entry)
