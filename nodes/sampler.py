@@ -146,6 +146,14 @@ class DreamActorSampler(io.ComfyNode):
                     tooltip="Sub-folder of output/dreamactor_segments for this run's segments (letters, "
                     "digits, - _ .). Same inputs + same name = resume.",
                 ),
+                io.Boolean.Input(
+                    "tiled_vae",
+                    default=False,
+                    optional=True,
+                    tooltip="Encode and decode through the VAE in tiles (core VAE Encode/Decode (Tiled) "
+                    "defaults): much less memory at large sizes or long segments, slightly different "
+                    "frames, a little slower. Turn on if the VAE step runs out of memory.",
+                ),
                 io.ClipVisionOutput.Input(
                     "clip_vision_output",
                     optional=True,
@@ -196,6 +204,7 @@ class DreamActorSampler(io.ComfyNode):
         guide_style,
         cache_name,
         clip_vision_output=None,
+        tiled_vae=False,
     ) -> io.NodeOutput:
         hidden = getattr(cls, "hidden", None)
         with node_errors(NODE_ID):
@@ -226,6 +235,7 @@ class DreamActorSampler(io.ComfyNode):
                 clip_vision_output,
                 cfg_on,
                 node_id=getattr(hidden, "unique_id", None),
+                tiled_vae=bool(tiled_vae),
             )
         return io.NodeOutput(handle, ui=ui.PreviewText(summary))
 

@@ -164,18 +164,28 @@ def test_stop_and_resume_with_a_lora_reuses_the_cache(host, lora, lora_face, fac
 
 
 def test_tiled_vae_option_runs_the_hosts_tiled_calls(plain, tmp_path, monkeypatch):
+    """The Sampler node's ``tiled_vae`` switch reaches the engine: the host's tiled calls run."""
+    import importlib
+
+    import folder_paths
+
     vae = fx.load_tiny("vae")
     calls = []
     for name in ("encode_tiled", "decode_tiled"):
         real = getattr(vae, name)
         monkeypatch.setattr(vae, name, lambda *a, _real=real, _name=name, **k: calls.append(_name) or _real(*a, **k))
+    monkeypatch.setattr(folder_paths, "output_directory", str(tmp_path))
     engine = fx.engine_module()
+    node = importlib.import_module(f"{fx.PACK_NAME}.nodes.sampler").DreamActorSampler
     args = (plain, vae, fx.text_conditioning(1), fx.text_conditioning(2), fx.reference_image())
     rest = (fx.moving_person(5), fx.face_track(5), 7, 1, 1.0, "euler", "simple", W, H)
     with torch.inference_mode():
-        tiled, _ = engine.sample_segments(
-            *args, *rest, segment_length=5, motion_frames=0, face_strength=0.0, cache_root=str(tmp_path), tiled_vae=True
-        )
+        out = node.execute(
+            plain, vae, *args[2:], *rest[:2], seed=7, steps=1, cfg=1.0, cfg_on="text and face",
+            sampler_name="euler", scheduler="simple", width=W, height=H, segment_length=5, motion_frames=0,
+            face_strength=0.0, pose_strength=1.0, guide_style="wan-animate", cache_name="tiled", tiled_vae=True,
+        )  # fmt: skip
+        tiled = out.result[0]
         untiled, _ = engine.sample_segments(
             *args, *rest, segment_length=5, motion_frames=0, face_strength=0.0, cache_root=str(tmp_path)
         )
