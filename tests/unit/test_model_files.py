@@ -4,7 +4,6 @@ import-time MediaPipe check."""
 
 from __future__ import annotations
 
-import hashlib
 import http.server
 import os
 import socket
@@ -86,15 +85,13 @@ def test_no_network_names_file_url_and_folder(tmp_path):
     assert os.listdir(tmp_path) == []
 
 
-def test_unpinned_model_must_be_a_tflite_bundle(served, tmp_path, monkeypatch):
-    """lite/heavy have no pinned hash: a bundle passes (the real hand file stands in), other bytes do not."""
-    lite = "pose_landmarker_lite.task"
-    monkeypatch.setattr(_Handler, "body", _Handler.body)
-    path = download(lite, str(tmp_path), url=f"{served}/good")
-    assert hashlib.sha256(open(path, "rb").read()).hexdigest() == MODEL_FILES[NAME].sha256
-    monkeypatch.setattr(_Handler, "body", b"<html>not found</html>")
-    with pytest.raises(DreamActorError, match="not a MediaPipe model bundle"):
-        download(lite, str(tmp_path / "other"), url=f"{served}/good")
+def test_every_model_file_is_pinned_and_another_file_under_its_name_is_refused(served, tmp_path):
+    """All five files carry a sha256; the real hand file served as the lite pose model is refused."""
+    assert all(len(m.sha256) == 64 for m in MODEL_FILES.values())
+    assert len({m.sha256 for m in MODEL_FILES.values()}) == len(MODEL_FILES)
+    with pytest.raises(DreamActorError, match="sha256"):
+        download("pose_landmarker_lite.task", str(tmp_path), url=f"{served}/good")
+    assert os.listdir(tmp_path) == []
 
 
 def test_model_path_looks_in_the_folders_first_then_downloads_into_the_first(mediapipe_models, tmp_path, monkeypatch):
