@@ -10,7 +10,8 @@ Two stages, so the expensive one can be cached and the cheap one re-tuned:
    the chosen person's body (``models.extract.tracking``: crops around the person,
    identity gate, re-detection), both hands (``models.extract.hands``: a crop per wrist)
    and the face mesh (``models.extract.face_mesh`` on a crop around the body's head, so
-   the small faces of full-body shots are found).
+   the small faces of full-body shots are found); hands and face run on a second thread,
+   behind the body (``models.extract.body_parts``).
 2. :func:`motion_from_track` turns it into a :class:`~models.core.motion.Motion`:
    short gaps filled (``models.core.gaps``), One-Euro smoothing (``models.core.smoothing``),
    MediaPipe's 33 landmarks mapped to the 29 ``BODY`` joints
@@ -49,27 +50,19 @@ import numpy as np
 from ..core.errors import DreamActorError
 from ..core.gaps import fill_gaps
 from ..core.motion import Motion, default_camera
-from ..core.roi import SquareCrop, StickyWindow
 from ..core.skeleton import BODY
 from ..core.smoothing import OneEuroParams, one_euro, runs
 from ..io.video import ArrayVideo, LazyVideo
-from .body_mapping import MP, body_confidence, to_body
+from .body_mapping import body_confidence, to_body
+from .body_parts import BodyParts
 from .camera import on_rays, place_in_camera, reprojection_error
 from .face_mesh import NUM_BLENDSHAPES
-from .hands import SIDES, HandPair
-from .landmarkers import NUM_HAND_LANDMARKS, NUM_POSE_LANDMARKS, PoseResult
+from .hands import SIDES
+from .landmarkers import NUM_HAND_LANDMARKS, NUM_POSE_LANDMARKS
 from .model_files import POSE_MODELS
 from .tracking import PersonFollower, body_box, pixels_per_metre
 
 NUM_FACE = 478
-HEAD_BOX_METRES = 0.26
-"""Side of the head box handed to the face model (it crops 3x around it)."""
-HEAD_SHIFT = 0.1
-"""While a face is tracked, its crop (3x the head box) is kept until the head moves
-this much of the head box: a still crop keeps MediaPipe's face tracker steady
-(``roi.StickyWindow``). While searching, the crop is centred on the head."""
-FACE_GATE_METRES = 0.15
-"""A face mesh counts only if its centre is this close to the body's nose."""
 DEFAULT_FILL_GAPS = 8
 BODY_HEIGHT_M = 1.7
 """Metric tracks are smoothed in units of a typical body height, like pixel tracks
@@ -163,11 +156,6 @@ def _check_person(person):
     return index
 
 
-def _head_window(pose: PoseResult, px_per_metre: float) -> SquareCrop:
-    """A head-sized square around the pose's face points (nose, eyes, ears, mouth)."""
-    return SquareCrop.around(pose.image[:11, :2].mean(0), HEAD_BOX_METRES * px_per_metre)
-
-
 def track_person(
     video: LazyVideo,
     *,
@@ -177,6 +165,7 @@ def track_person(
     pose_model: str = "full",
     progress: Callable[[int, int], None] | None = None,
     should_stop: Callable[[], object] | None = None,
+    threaded: bool = True,
 ) -> RawTrack:
     """Walk ``video`` once and record the chosen person's raw landmarks.
 
@@ -184,9 +173,8 @@ def track_person(
     first frame where anyone is found. ``pose_model``: "full", "heavy" or "lite"
     (``models.extract.model_files.POSE_MODELS``). ``progress(done, total)`` is called after
     every frame; ``should_stop()`` before every frame (it raises to interrupt).
+    ``threaded``: hands and face on a second thread (``models.extract.body_parts``).
     Raises ``DreamActorError`` when nobody is found in the whole clip."""
-    from .face_mesh import FaceMeshDetector
-
     person = _check_person(person)
     if pose_model not in POSE_MODELS:
         raise DreamActorError(
@@ -199,9 +187,7 @@ def track_person(
     raw = RawTrack.empty(T)
     raw.person = str(person)
     follower = PersonFollower(person, POSE_MODELS[pose_model])
-    hand_pair = HandPair(video_mode) if hands else None
-    face_model = FaceMeshDetector(video_mode=video_mode) if face else None
-    head = StickyWindow(shift=HEAD_SHIFT, resize=0.2)
+    parts = BodyParts(raw, hands, face, video_mode, threaded=threaded and video_mode)
     try:
         for t, frame in enumerate(video.iter_frames()):
             _check_stop(should_stop)
@@ -220,17 +206,15 @@ def track_person(
             else:
                 pose = follower.step(frame)
             if pose is not None:
-                _record_frame(
-                    raw, t, frame, pose, hand_pair, face_model, head, restarted=t == 0 or not raw.body_valid[t - 1]
-                )
+                raw.pose_image[t], raw.pose_vis[t], raw.pose_world[t] = pose.image, pose.visibility, pose.world
+                raw.body_valid[t], raw.box[t] = True, body_box(pose)
+                parts.add(t, frame, pose, pixels_per_metre(pose), restarted=t == 0 or not raw.body_valid[t - 1])
             if progress is not None:
                 progress(t + 1, T)
+        parts.finish()
     finally:
         follower.close()
-        if hand_pair is not None:
-            hand_pair.close()
-        if face_model is not None:
-            face_model.close()
+        parts.close()
     if not raw.body_valid.any():
         raise DreamActorError(
             f"no person was found in any of the {T} frames",
@@ -239,43 +223,6 @@ def track_person(
             input="video",
         )
     return raw
-
-
-def _record_frame(
-    raw: RawTrack,
-    t: int,
-    frame: np.ndarray,
-    pose: PoseResult,
-    hand_pair: HandPair | None,
-    face_model,
-    head: StickyWindow,
-    restarted: bool,
-) -> None:
-    """Store frame ``t``'s body and run the hand and face models around it."""
-    raw.pose_image[t], raw.pose_vis[t], raw.pose_world[t] = pose.image, pose.visibility, pose.world
-    raw.body_valid[t], raw.box[t] = True, body_box(pose)
-    ppm = pixels_per_metre(pose)
-    if hand_pair is not None:
-        if restarted:  # the hand trackers' last ROIs belong to an older place
-            hand_pair.reset()
-        hands = hand_pair.process(frame, pose, ppm)
-        for k, side in enumerate(SIDES):
-            h = hands[side]
-            if h is not None:
-                raw.hand_image[t, k], raw.hand_world[t, k] = h.image, h.world
-                # MediaPipe Hands gives no per-point or presence score; a returned hand
-                # passed its presence threshold and our side checks.
-                raw.hand_score[t, k] = 1.0
-                raw.hand_valid[t, k] = True
-    if face_model is not None:
-        if t == 0 or not raw.face_valid[t - 1]:
-            head.reset()  # searching, not tracking: centre the crop on the head for the detector
-        mesh = face_model.detect(frame, roi=head.update(_head_window(pose, ppm)).box)
-        if mesh is not None:
-            off = np.linalg.norm(mesh.points2d.mean(0) - pose.image[MP["nose"], :2])
-            if off <= FACE_GATE_METRES * ppm:
-                raw.face[t], raw.face_valid[t] = mesh.points3d, True
-                raw.blendshapes[t], raw.face_matrix[t] = mesh.blendshapes, mesh.matrix
 
 
 # ---------------------------------------------------------------------------- stage 2
