@@ -1,13 +1,20 @@
 """Extraction speed: Skeleton Extract + Head Sphere Fit on sports2d's demo.mp4 scaled to 720p,
 next to MediaPipe's bare PoseLandmarker (full model, VIDEO mode, whole frame) on the same
-frames, in the same run; and where the pipeline's time goes (each model's calls timed).
+frames, in the same run; the pipeline as shipped (hands and face on a second thread,
+``models.extract.body_parts``) and on one thread; and where the time goes (each model's
+calls timed, on whichever thread ran them).
 
     python -m benchmarks.bench_extract
+    python -m benchmarks.bench_extract --before /path/to/older/checkout   # also runs that tree's bench
 """
 
 from __future__ import annotations
 
+import argparse
 import os
+import subprocess
+import sys
+import threading
 import time
 from collections import defaultdict
 
@@ -51,9 +58,10 @@ def bare_pose(frames: np.ndarray) -> tuple[float, int]:
     return time.perf_counter() - t0, found
 
 
-def timed_pipeline(frames: np.ndarray, fps: float) -> tuple[float, dict, object]:
+def timed_pipeline(frames: np.ndarray, fps: float, threaded: bool = True) -> tuple[float, dict, object]:
     """Seconds for extract_motion + fit_head_sphere, and seconds spent inside each model."""
     spent: dict[str, float] = defaultdict(float)
+    lock = threading.Lock()
     patched = []
     for cls, method, label in (
         (landmarkers.PoseLandmarker, "process", "pose model"),
@@ -67,13 +75,14 @@ def timed_pipeline(frames: np.ndarray, fps: float) -> tuple[float, dict, object]
             try:
                 return _orig(self, *a, **k)
             finally:
-                spent[_label] += time.perf_counter() - t
+                with lock:
+                    spent[_label] += time.perf_counter() - t
 
         setattr(cls, method, wrapper)
         patched.append((cls, method, original))
     try:
         t0 = time.perf_counter()
-        motion = extract_motion(ArrayVideo(frames, fps=fps))
+        motion = extract_motion(ArrayVideo(frames, fps=fps), threaded=threaded)
         t1 = time.perf_counter()
         fit_head_sphere(motion)
         spent["head sphere fit"] = time.perf_counter() - t1
@@ -84,20 +93,41 @@ def timed_pipeline(frames: np.ndarray, fps: float) -> tuple[float, dict, object]
     return total, dict(spent), motion
 
 
+def report(label: str, T: int, total: float, spent: dict, motion, bare_s: float) -> None:
+    print(
+        f"  {label:48s} {T / total:6.1f} frames/s, body on {int(motion.valid.sum())}/{T} "
+        f"(goal {GOAL_FPS:.0f}); ratio to bare pose {bare_s / total:.2f}"
+    )
+    inside = sum(spent.values())
+    for name, s in sorted(spent.items(), key=lambda kv: -kv[1]):
+        print(
+            f"    {name:16s} {s:6.2f} s  {100 * s / inside:5.1f} % of the models' time  ({1000 * s / T:.1f} ms/frame)"
+        )
+
+
 if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--before", help="an older checkout whose own bench_extract runs after this one")
+    args = parser.parse_args()
     os.environ.setdefault("DREAMACTOR_MEDIAPIPE_DIR", fetch_models())
     frames, fps = frames_720p()
     T = len(frames)
     print(f"demo.mp4 scaled to {frames.shape[2]}x{frames.shape[1]}, {T} frames; {os.cpu_count()} CPUs")
+    print(f"  load average before: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
     bare_s, bare_found = bare_pose(frames)
+    print(f"  bare PoseLandmarker (full, VIDEO, whole frame):  {T / bare_s:6.1f} frames/s, body on {bare_found}/{T}")
+    c0 = time.process_time()
     total, spent, motion = timed_pipeline(frames, fps)
-    print(f"  bare PoseLandmarker (full, VIDEO, whole frame): {T / bare_s:6.1f} frames/s, body on {bare_found}/{T}")
+    cores = (time.process_time() - c0) / total
+    report("Skeleton Extract + Head Sphere Fit:", T, total, spent, motion, bare_s)
+    print(f"    (hands and face on a second thread; {cores:.2f} cores busy on average)")
+    one_total, one_spent, one_motion = timed_pipeline(frames, fps, threaded=False)
+    report("the same on one thread:", T, one_total, one_spent, one_motion, bare_s)
+    rest = one_total - sum(one_spent.values())
     print(
-        f"  Skeleton Extract + Head Sphere Fit:              {T / total:6.1f} frames/s, body on "
-        f"{int(motion.valid.sum())}/{T} (goal {GOAL_FPS:.0f}); ratio to bare pose {bare_s / total:.2f}"
+        f"    {'rest':16s} {rest:6.2f} s  (cropping, tracking, smoothing, camera fit: {100 * rest / one_total:.1f} %)"
     )
-    inside = sum(spent.values())
-    for label, s in sorted(spent.items(), key=lambda kv: -kv[1]):
-        print(f"    {label:16s} {s:6.2f} s  {100 * s / total:5.1f} %  ({1000 * s / T:.1f} ms/frame)")
-    rest = total - inside
-    print(f"    {'rest':16s} {rest:6.2f} s  {100 * rest / total:5.1f} %  (cropping, tracking, smoothing, camera fit)")
+    print(f"  second thread: {one_total / total:.2f}x faster than one thread")
+    if args.before:
+        print(f"== the same bench in {args.before} (same machine, right after):", flush=True)
+        subprocess.run([sys.executable, "-m", "benchmarks.bench_extract"], cwd=args.before, check=True)

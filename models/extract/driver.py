@@ -386,13 +386,14 @@ def extract_motion(
     pose_model: str = "full",
     progress: Callable[[int, int], None] | None = None,
     should_stop: Callable[[], object] | None = None,
+    threaded: bool = True,
 ) -> Motion:
     """One person's motion in ``video``: body joints 2D/3D, hands, face mesh.
 
     ``person``: "largest" or a number counted from the left on the first frame
     with anyone. One-Euro ``min_cutoff`` (Hz), ``beta``, ``d_cutoff`` (Hz) in body
     sizes per second (``smoothing=False``: raw detections). ``fill_gaps_max``:
-    longest gap (frames) bridged by interpolation."""
+    longest gap (frames) bridged by interpolation. ``threaded``: see :func:`track_person`."""
     for name, value, low in (("min_cutoff", min_cutoff, 0.0), ("d_cutoff", d_cutoff, 0.0)):
         if not value > low:
             raise DreamActorError(f"{name} {value} must be above 0 Hz", fix=f"set {name} to e.g. 1.0", input=name)
@@ -410,6 +411,7 @@ def extract_motion(
         pose_model=pose_model,
         progress=progress,
         should_stop=should_stop,
+        threaded=threaded,
     )
     params = OneEuroParams(min_cutoff, beta, d_cutoff, enabled=smoothing)
     return motion_from_track(raw, video.fps, video.size, smoothing=params, fill_gaps_max=fill_gaps_max)

@@ -80,6 +80,7 @@ class FaceMeshDetector:
 
         self._runner: TaskRunner | None = TaskRunner("face_landmarker.task", video_mode, make)
         self.video_mode = bool(video_mode)
+        self._tracking = False
 
     # ------------------------------------------------------------------ detect
     def detect(self, frame: np.ndarray, roi: np.ndarray | None = None) -> FaceLandmarks | None:
@@ -99,7 +100,11 @@ class FaceMeshDetector:
             )
         H, W = frame.shape[:2]
         x0, y0, side = square_around(roi, W, H)
-        result = self._runner.run(padded_square(frame, x0, y0, side))
+        image = padded_square(frame, x0, y0, side)
+        result = self._runner.run(image)
+        if not result.face_landmarks and self._tracking:
+            result = self._runner.run_still(image)  # the track broke on this frame: TaskRunner.run_still
+        self._tracking = self.video_mode and bool(result.face_landmarks)
         if not result.face_landmarks:
             return None
         lm = result.face_landmarks[0]
