@@ -10,7 +10,6 @@ import pytest
 from models.core.motion import default_camera, project
 from models.core.skeleton import BODY
 from models.extract.camera import on_rays
-from models.extract.driver import extract_image
 
 from . import alignment_measure as am
 
@@ -74,21 +73,3 @@ def test_on_rays_puts_seen_joints_on_their_rays_and_keeps_unseen_bones_long():
     for j in legs:  # hidden bones: one length for the clip
         assert np.ptp(length[:, j]) < 1e-9, BODY.joint_names[j]
     assert np.abs(out[:, BODY["pelvis"], 2] - truth[:, BODY["pelvis"], 2]).max() < 0.2  # hung near the truth
-
-
-@pytest.mark.parametrize("height", [160, 90])
-def test_a_small_person_in_a_wide_grey_photo_is_found(height):
-    """The sports2d jumper (frame 0) shrunk to ``height`` px on a 1600x1200 mid-grey photo: the
-    whole-frame pass finds nobody, the tiled search finds him where he stands."""
-    import cv2
-
-    img = am.photo("demo.mp4", 0)
-    box = am.photo_motion("demo.mp4", 0).get("person_box")[0].astype(int)
-    person = img[max(box[1] - 40, 0) : box[3] + 40, max(box[0] - 40, 0) : box[2] + 40]
-    small = cv2.resize(
-        person, (round(person.shape[1] * height / person.shape[0]), height), interpolation=cv2.INTER_AREA
-    )
-    canvas = np.full((1200, 1600, 3), 128, np.uint8)
-    canvas[700 : 700 + height, 900 : 900 + small.shape[1]] = small
-    found = extract_image(canvas).get("person_box")[0]
-    assert 890 <= found[0] and found[2] <= 910 + small.shape[1] and 690 <= found[1] and found[3] <= 710 + height, found
