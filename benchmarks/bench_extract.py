@@ -127,7 +127,10 @@ if __name__ == "__main__":
     print(
         f"    {'rest':16s} {rest:6.2f} s  (cropping, tracking, smoothing, camera fit: {100 * rest / one_total:.1f} %)"
     )
-    print(f"  second thread: {one_total / total:.2f}x faster than one thread")
+    same = all(
+        np.array_equal(getattr(motion, k), getattr(one_motion, k)) for k in ("hands2d", "hands_conf", "face2d")
+    ) and np.array_equal(motion.get("face_valid"), one_motion.get("face_valid"))
+    print(f"  second thread: {one_total / total:.2f}x faster than one thread; same hands and faces: {same}")
     if args.before:
         print(f"== the same bench in {args.before} (same machine, right after):", flush=True)
         subprocess.run([sys.executable, "-m", "benchmarks.bench_extract"], cwd=args.before, check=True)
