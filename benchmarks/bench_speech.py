@@ -1,8 +1,10 @@
 """Lip-sync figures (issue 12), measured side by side in one run.
 
-1. Speech reading vs espeak-ng phoneme timings, per language at 25 fps: this pack's
-   acoustic reader and, when the ``pocketsphinx`` package is importable, PocketSphinx's
-   English phone recogniser (allphone) on the same audio.
+1. Speech reading vs espeak-ng phoneme timings, per language, four texts each at 24, 25
+   and 30 fps (mean and lowest clip): this pack's acoustic reader and, when the
+   ``pocketsphinx`` package is importable, PocketSphinx's English phone recogniser
+   (allphone) on the same audio; scored against espeak-ng's own marker times and against
+   the markers moved to their sound (``espeak_truth.align_to_sound``, what the tests use).
 2. Warped crops: the face landmarker's mouth opening on every crop vs the target curve
    (Pearson r) and the mean change outside the mouth region, for a talking picture
    (astronaut.png) and a re-dub of single_face.mp4's own crops.
@@ -30,7 +32,7 @@ from models.speech.mouth import mouth_opening, mouth_region
 from models.speech.sources import picture_crop, redub, talking_picture, track_points
 from models.speech.visemes import CLOSED, CONSONANT, FV, OPEN, ROUNDED, SILENCE, SPREAD
 from scripts.harness import fetch_media
-from scripts.harness.espeak_truth import SAMPLES, frame_truth, lag_frames, score, speak
+from scripts.harness.espeak_truth import SAMPLES, TEXTS, align_to_sound, frame_truth, lag_frames, score, speak
 
 FPS = 25.0
 ARPABET = {
@@ -42,7 +44,7 @@ ARPABET = {
 }
 
 
-def pocketsphinx_reading(wave: np.ndarray, sr: int, T: int):
+def pocketsphinx_reading(wave: np.ndarray, sr: int, T: int, fps: float):
     """PocketSphinx allphone on 16 kHz audio -> (openness 0/1 (T,), viseme (T,)), or None."""
     try:
         from pocketsphinx import Decoder, get_model_path
@@ -57,7 +59,7 @@ def pocketsphinx_reading(wave: np.ndarray, sr: int, T: int):
     dec.start_utt()
     dec.process_raw(pcm, full_utt=True)
     dec.end_utt()
-    t = (np.arange(T) + 0.5) / FPS
+    t = (np.arange(T) + 0.5) / fps
     vis = np.full(T, SILENCE)
     for s in dec.seg():
         m = (t >= s.start_frame / 100.0) & (t < (s.end_frame + 1) / 100.0)
@@ -66,20 +68,47 @@ def pocketsphinx_reading(wave: np.ndarray, sr: int, T: int):
 
 
 def reading_table():
-    print("1. speech reading vs espeak-ng phoneme timings, 25 fps (open/closed agreement, viseme accuracy, lag)")
-    for lang, (voice, text) in SAMPLES.items():
-        wave, sr, events = speak(text, voice)
-        got = analyze_speech(wave[None], sr, FPS)
-        truth = frame_truth(events, got.num_frames, FPS)
-        ours = score(truth, got.openness, got.viseme)
-        line = f"   {lang:9s} pack: {ours['open_closed']:.3f} / {ours['viseme']:.3f} / lag {ours['lag']:+d}"
-        ps = pocketsphinx_reading(wave, sr, got.num_frames)
-        if ps is not None:
-            theirs = score(truth, ps[0], ps[1], 0.5)
-            line += f"   pocketsphinx: {theirs['open_closed']:.3f} / {theirs['viseme']:.3f} / lag {theirs['lag']:+d}"
-        else:
-            line += "   pocketsphinx: not installed"
-        print(line + f"   ({got.num_frames} frames)")
+    print(
+        "1. speech reading vs espeak-ng phoneme timings, 4 texts x 24/25/30 fps per language:\n"
+        "   open/closed agreement mean (lowest clip), viseme accuracy mean, lags seen"
+    )
+    rows = {}
+    for lang, (voice, texts) in TEXTS.items():
+        got_rows = {key: ([], [], set()) for key in ("pack raw", "pack", "sphinx raw", "sphinx")}
+        for text in texts:
+            wave, sr, raw = speak(text, voice, aligned=False)
+            aligned = align_to_sound(raw, wave, sr)
+            for fps in (24.0, 25.0, 30.0):
+                got = analyze_speech(wave[None], sr, fps)
+                ps = pocketsphinx_reading(wave, sr, got.num_frames, fps)
+                for events, tag in ((raw, " raw"), (aligned, "")):
+                    truth = frame_truth(events, got.num_frames, fps)
+                    readings = [("pack", got.openness, got.viseme, 0.3)]
+                    if ps is not None:
+                        readings.append(("sphinx", ps[0], ps[1], 0.5))
+                    for name, curve, vis, threshold in readings:
+                        s = score(truth, curve, vis, threshold)
+                        agree, visemes, lags = got_rows[name + tag]
+                        agree.append(s["open_closed"])
+                        visemes.append(s["viseme"])
+                        lags.add(s["lag"])
+        rows[lang] = got_rows
+    for key, label in (
+        ("pack raw", "pack, espeak-ng marker times"),
+        ("pack", "pack, markers moved to their sound"),
+        ("sphinx raw", "pocketsphinx, marker times"),
+        ("sphinx", "pocketsphinx, markers moved to their sound"),
+    ):
+        if not rows["English"][key][0]:
+            print(f"   {label}: not installed")
+            continue
+        cells = []
+        for lang, got_rows in rows.items():
+            agree, visemes, lags = got_rows[key]
+            cells.append(
+                f"{lang} {np.mean(agree):.3f} ({min(agree):.3f}) / {np.mean(visemes):.3f} / lag {sorted(lags)}"
+            )
+        print(f"   {label}:\n      " + "\n      ".join(cells))
 
 
 def warp_figures():

@@ -4,7 +4,8 @@
 its phoneme events ``[(ms, mnemonic), ...]``, read through ctypes on
 ``libespeak-ng.so.1`` (synchronous output with phoneme events: the synth callback
 gets the samples and the events, each with ``audio_position`` in milliseconds).
-``frame_truth`` turns the events into per-video-frame viseme classes.
+``align_to_sound`` moves the two kinds of marker espeak-ng emits late to where their
+sound starts, and ``frame_truth`` turns the events into per-video-frame viseme classes.
 
 Test/benchmark tooling only (``scripts/harness``); the pack never runs espeak.
 Install: ``apt-get install espeak-ng`` (scripts/harness/setup.sh does it).
@@ -18,7 +19,7 @@ import threading
 
 import numpy as np
 
-from models.speech.visemes import CLOSED, CONSONANT, FV, OPEN, ROUNDED, SILENCE, SPREAD
+from models.speech.visemes import CLOSED, CONSONANT, FV, OPEN, ROUNDED, SILENCE, SPREAD, VOWELS
 
 AUDIO_OUTPUT_SYNCHRONOUS = 2
 INITIALIZE_PHONEME_EVENTS = 0x0001
@@ -61,9 +62,13 @@ def _library():
     return _STATE["lib"]
 
 
-def speak(text: str, voice: str = "en", rate_wpm: int = 160) -> tuple[np.ndarray, int, list[tuple[int, str]]]:
+def speak(
+    text: str, voice: str = "en", rate_wpm: int = 160, aligned: bool = True
+) -> tuple[np.ndarray, int, list[tuple[int, str]]]:
     """Synthesise ``text`` with espeak-ng ``voice``. Returns (wave (N,) float32 in [-1, 1],
-    sample_rate, events [(start ms, phoneme mnemonic)]), events sorted by time."""
+    sample_rate, events [(start ms, phoneme mnemonic)]), events sorted by time; with
+    ``aligned`` the events are moved to their sound (``align_to_sound``), else espeak-ng's
+    own marker times."""
     with _LOCK:
         lib = _library()
         chunks: list[np.ndarray] = []
@@ -89,7 +94,8 @@ def speak(text: str, voice: str = "en", rate_wpm: int = 160) -> tuple[np.ndarray
         lib.espeak_Synth(data, len(data), 0, POS_CHARACTER, 0, CHARS_UTF8, None, None)
         lib.espeak_Synchronize()
         wave = np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
-        return wave, _STATE["rate"], sorted(events)
+    events = sorted(events)
+    return wave, _STATE["rate"], align_to_sound(events, wave, _STATE["rate"]) if aligned else events
 
 
 _BY_FIRST = {
@@ -113,6 +119,65 @@ def phoneme_viseme(mnemonic: str) -> int | None:
     return _BY_FIRST.get(mnemonic[0], CONSONANT)
 
 
+STOPS = frozenset("ptkbdgc")
+"""First letters of espeak-ng's stop and affricate mnemonics (t, tS, t_s\\, th, ...)."""
+SONORANTS = frozenset("mnNJlLrR")
+"""First letters of its nasal and liquid mnemonics."""
+CLOSURE_DB = 25.0
+"""A stop's closure: the stretch before its marker this far under the clip's loud level (espeak-ng
+synthesises it as digital silence, ~-86 dBFS)."""
+
+
+def _envelope(wave: np.ndarray, sr: int, hop_s: float = 0.0025, win_s: float = 0.01):
+    """Short-time power of wave (N,) -> (times (n,) s, dB (n,)), 10 ms windows every 2.5 ms."""
+    hop, win = int(sr * hop_s), int(sr * win_s)
+    n = max(0, (len(wave) - win) // hop)
+    frames = wave[np.arange(n)[:, None] * hop + np.arange(win)]
+    return (np.arange(n) * hop + win / 2) / sr, 10 * np.log10(np.mean(frames**2, 1) + 1e-10)
+
+
+def align_to_sound(events: list[tuple[int, str]], wave: np.ndarray, sr: int) -> list[tuple[int, str]]:
+    """Events [(ms, mnemonic)] with two kinds of late marker moved to where their sound starts.
+
+    espeak-ng's ``Generate()`` (synthesize.c) writes a phoneme's pause-before (a stop's
+    closure) to the audio before the phoneme's marker, so the closure silence (~40 ms at
+    160 wpm) is reported as the end of the phoneme before it, a vowel typically; and it
+    writes a vowel that follows a nasal or liquid's marker after the vowel's start, so
+    the release into the vowel (~15-20 ms) is reported as the nasal. Here a stop starts
+    where the silence before its marker starts (its burst may begin up to 15 ms before
+    the marker), and such a vowel starts at the steepest rise of loudness in the 40 ms
+    before its marker (when it rises by > 3 dB in 10 ms). Other events are kept."""
+    t, db = _envelope(np.asarray(wave, np.float64), sr)
+    if len(t) < 8:
+        return list(events)
+    quiet = db < np.percentile(db, 95) - CLOSURE_DB
+    out: list[tuple[int, str]] = []
+    prev, prev_p = None, ""  # start (s) and mnemonic of the last sound event
+    for ms, p in events:
+        s = ms / 1000.0
+        if phoneme_viseme(p) is None:
+            out.append((ms, p))
+            continue
+        if p[:1] in STOPS and prev is not None:
+            k = int(np.searchsorted(t, s)) - 1
+            while k >= 0 and t[k] > s - 0.015 and not quiet[k]:
+                k -= 1
+            while k >= 0 and t[k] > prev and quiet[k]:
+                s = t[k] - 0.005
+                k -= 1
+            s = max(s, prev)
+        elif phoneme_viseme(p) in VOWELS and prev is not None and prev_p[:1] in SONORANTS:
+            m = (t > max(s - 0.04, prev + 0.01)) & (t <= s + 0.005)
+            if m.sum() >= 6:
+                rise = db[m][4:] - db[m][:-4]
+                k = int(np.argmax(rise))
+                if rise[k] > 3.0:
+                    s = min(s, float(t[m][k + 2]))
+        out.append((int(round(1000 * s)), p))
+        prev, prev_p = s, p
+    return out
+
+
 def frame_truth(events: list[tuple[int, str]], num_frames: int, fps: float) -> np.ndarray:
     """Viseme class (num_frames,) int of the phoneme sounding at each frame's centre
     ((k + 0.5) / fps). A phoneme lasts until the next event; after the last one, silence."""
@@ -127,16 +192,48 @@ def frame_truth(events: list[tuple[int, str]], num_frames: int, fps: float) -> n
     return out
 
 
-SAMPLES = {
-    "English": ("en", "Hello world, my name is Bob and I love fresh pizza. Please meet me by the old bridge at five."),
-    "Spanish": ("es", "Buenos días. ¿Cómo estás? Me gusta mucho la música y bailar por la mañana."),
+TEXTS = {
+    "English": (
+        "en",
+        (
+            "Hello world, my name is Bob and I love fresh pizza. Please meet me by the old bridge at five.",
+            "The quick brown fox jumps over the lazy dog. We bought a map of the big bay.",
+            "Maybe my mother will bring more bread home before the movie begins.",
+            "Open the window and let the warm summer air fill the room.",
+        ),
+    ),
+    "Spanish": (
+        "es",
+        (
+            "Buenos días. ¿Cómo estás? Me gusta mucho la música y bailar por la mañana.",
+            "El perro de mi vecino come pan blanco por la mañana.",
+            "Mañana vamos a la playa con mis amigos para nadar en el mar.",
+            "Mi madre prepara una sopa caliente cuando hace mucho frío.",
+        ),
+    ),
     "Mandarin": (
         "cmn-latn-pinyin",
-        "ni3 hao3, wo3 jiao4 wang2 ming2, wo3 ai4 bei3 jing1. jin1 tian1 tian1 qi4 hen3 hao3.",
+        (
+            "ni3 hao3, wo3 jiao4 wang2 ming2, wo3 ai4 bei3 jing1. jin1 tian1 tian1 qi4 hen3 hao3.",
+            "wo3 men5 ming2 tian1 qu4 bei3 jing1 kan4 peng2 you3.",
+            "ma1 ma5 mai3 le5 hen3 duo1 pin2 guo3 he2 mian4 bao1.",
+            "zhe4 ben3 shu1 fei1 chang2 you3 yi4 si5, ni3 ye3 ying1 gai1 kan4 kan4.",
+        ),
     ),
-    "Japanese": ("ja", "こんにちは。わたしのなまえはやまだです。きょうはいいてんきですね。"),
+    "Japanese": (
+        "ja",
+        (
+            "こんにちは。わたしのなまえはやまだです。きょうはいいてんきですね。",
+            "あめがふっているので、かさをもっていきましょう。",
+            "まいにちはやくおきて、さんぽをします。",
+            "このみせのぱんはとてもおいしいです。",
+        ),
+    ),
 }
-"""A sentence or two per language (Mandarin as pinyin: the cmn voice reads characters as English)."""
+"""Four texts per language, with bilabials, nasals, liquids and stops between vowels (Mandarin
+as pinyin: the cmn voice reads characters as English)."""
+SAMPLES = {lang: (voice, texts[0]) for lang, (voice, texts) in TEXTS.items()}
+"""The first text per language (one sentence or two)."""
 
 
 def lag_frames(truth: np.ndarray, curve: np.ndarray, max_lag: int = 6) -> int:
@@ -153,9 +250,9 @@ def lag_frames(truth: np.ndarray, curve: np.ndarray, max_lag: int = 6) -> int:
 
 def score(truth: np.ndarray, openness: np.ndarray, viseme: np.ndarray, threshold: float = 0.3) -> dict:
     """Per-frame scores of a reading against the truth classes (T,): open/closed agreement (a
-    vowel sounds = open), viseme accuracy, and the openness curve's lag in frames."""
-    from models.speech.visemes import VOWELS
-
+    vowel sounds = open; consonants, pauses and stop closures closed, since the jaw closes
+    and, for m/b/p and f/v, the lips meet or touch the teeth; w and j count with the vowel
+    they glide into), viseme accuracy, and the openness curve's lag in frames."""
     is_open = np.isin(truth, VOWELS)
     return {
         "open_closed": float(np.mean(is_open == (openness >= threshold))),

@@ -10,7 +10,7 @@ from models.core.errors import DreamActorError
 from models.speech import analysis
 from models.speech.analysis import analyze_speech, frame_count, speech_notes
 from models.speech.visemes import SILENCE
-from scripts.harness.espeak_truth import SAMPLES, frame_truth, score, speak
+from scripts.harness.espeak_truth import SAMPLES, TEXTS, align_to_sound, frame_truth, score, speak
 
 
 @pytest.fixture(scope="module")
@@ -18,22 +18,40 @@ def spoken():
     return {lang: speak(text, voice) for lang, (voice, text) in SAMPLES.items()}
 
 
-@pytest.mark.parametrize("lang", list(SAMPLES))
+@pytest.mark.parametrize("lang", list(TEXTS))
 def test_open_closed_and_lag_per_language(spoken, lang):
-    wave, sr, events = spoken[lang]
-    # The issue asks 85 %. Measured over repeated espeak-ng runs (its timing varies a little
-    # from run to run) at 24/25/30 fps: Mandarin 0.87-0.92, Japanese 0.86-0.90, English and
-    # Spanish 0.79-0.87 (mean 0.84): the misses are frames straddling a consonant-vowel edge.
-    # These floors catch a regression, they do not claim the target.
+    """The issue's goal: open/closed agreement >= 85 % per language, lag <= 1 frame, on four
+    texts at 24/25/30 fps. Measured over 8 fresh espeak-ng runs (its waveform varies a little
+    from run to run): mean per language English 0.880-0.892, Spanish 0.876-0.884, Mandarin
+    0.918-0.928, Japanese 0.931-0.937; lowest single clip 0.802 (Spanish)."""
+    voice, texts = TEXTS[lang]
     agree = []
-    for fps in (24.0, 25.0, 30.0):
-        got = analyze_speech(wave[None], sr, fps)
-        s = score(frame_truth(events, got.num_frames, fps), got.openness, got.viseme)
-        agree.append(s["open_closed"])
-        assert s["open_closed"] >= 0.77, (lang, fps, s)
-        assert abs(s["lag"]) <= 1, (lang, fps, s)
-        assert s["viseme"] >= 0.4, (lang, fps, s)  # 7 classes: chance is far lower
-    assert np.mean(agree) >= (0.85 if lang in ("Mandarin", "Japanese") else 0.81), (lang, agree)
+    for i, text in enumerate(texts):
+        wave, sr, events = spoken[lang] if i == 0 else speak(text, voice)
+        for fps in (24.0, 25.0, 30.0):
+            got = analyze_speech(wave[None], sr, fps)
+            s = score(frame_truth(events, got.num_frames, fps), got.openness, got.viseme)
+            agree.append(s["open_closed"])
+            assert s["open_closed"] >= 0.78, (lang, i, fps, s)
+            assert abs(s["lag"]) <= 1, (lang, i, fps, s)
+            if i == 0:
+                assert s["viseme"] >= 0.4, (lang, fps, s)  # 7 classes: chance is far lower
+    assert np.mean(agree) >= 0.85, (lang, agree)
+
+
+def test_truth_moves_stop_markers_back_over_their_closure():
+    """espeak-ng marks a stop at its release, after the closure's silence: the truth moves the
+    stop's start back to where the silence starts (and keeps every other stop marker)."""
+    voice, text = SAMPLES["Spanish"]
+    wave, sr, raw = speak(text, voice, aligned=False)
+    aligned = align_to_sound(raw, wave, sr)
+    assert [p for _, p in aligned] == [p for _, p in raw]
+    moved = [(a, r) for (r, p), (a, _) in zip(raw, aligned) if p[:1] in "ptk" and a != r]
+    assert sum(r - a >= 30 for a, r in moved) >= 4, moved  # ~40 ms at 160 words/min
+    for a, r in moved:
+        assert 0 < r - a <= 70, (a, r)
+        closure = wave[int((a + 5) * sr / 1000) : int((r - 5) * sr / 1000)]  # its silence, ends trimmed
+        assert np.abs(closure).max() < 0.01, (a, r)
 
 
 def test_any_rate_and_channels_read_the_same(spoken):
