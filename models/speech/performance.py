@@ -21,6 +21,7 @@ from typing import Iterator
 import numpy as np
 
 from ..core.errors import DreamActorError
+from ..core.smoothing import smooth_series
 from ..face.crops import FaceTrack
 from ..io.video import Audio, LazyVideo
 from .analysis import SpeechFrames
@@ -42,11 +43,7 @@ def mouth_targets(
     src = np.clip(np.arange(T) - int(offset), 0, T - 1)
     openness = speech.openness[src].astype(np.float64)
     viseme = speech.viseme[src]
-    if smoothing > 0:
-        r = int(np.ceil(3 * smoothing))
-        k = np.exp(-0.5 * (np.arange(-r, r + 1) / smoothing) ** 2)
-        padded = np.pad(openness, r, mode="edge")
-        openness = np.convolve(padded, k / k.sum(), "valid")
+    openness = smooth_series(openness, smoothing)
     return np.clip(openness * strength, 0.0, 1.0).astype(np.float32), viseme
 
 
@@ -68,10 +65,7 @@ def head_sway(openness: np.ndarray, amount: float, fps: float) -> np.ndarray:
     out = np.tile(np.array([[1.0, 0, 0], [0, 1.0, 0]]), (T, 1, 1))
     if amount <= 0:
         return out
-    sigma = max(1.0, 0.3 * fps)
-    r = int(3 * sigma)
-    k = np.exp(-0.5 * (np.arange(-r, r + 1) / sigma) ** 2)
-    env = np.convolve(np.pad(openness, r, mode="edge"), k / k.sum(), "valid")
+    env = smooth_series(openness, max(1.0, 0.3 * fps))
     env = env - env.mean()
     out[:, 1, 2] = 6.0 * amount * env  # px nod on a 512 crop
     out[:, 0, 2] = 2.0 * amount * np.sin(np.arange(T) * 2 * np.pi / (4.0 * fps)) * np.abs(env)
