@@ -5,12 +5,13 @@ frames, in the same run; the pipeline as shipped (hands and face on a second thr
 calls timed, on whichever thread ran them).
 
     python -m benchmarks.bench_extract
-    python -m benchmarks.bench_extract --before /path/to/older/checkout   # also runs that tree's bench
+    python -m benchmarks.bench_extract --before /path/to/older/checkout   # and that tree's, alternately
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -105,9 +106,28 @@ def report(label: str, T: int, total: float, spent: dict, motion, bare_s: float)
         )
 
 
+CHILD = (
+    "import json; from benchmarks.bench_extract import frames_720p, timed_pipeline; f, fps = frames_720p(); "
+    "t, s, m = timed_pipeline(f, fps); print('RESULT', json.dumps([len(f) / t, s]))"
+)
+
+
+def compare_with(tree: str, frames: np.ndarray, fps: float, reps: int = 3) -> None:
+    """This tree's pipeline and ``tree``'s (its own ``timed_pipeline``, in a child process),
+    alternately ``reps`` times, so both see the same load; medians."""
+    ours, theirs = [], []
+    for _ in range(reps):
+        total, _, _ = timed_pipeline(frames, fps)
+        ours.append(len(frames) / total)
+        out = subprocess.run([sys.executable, "-c", CHILD], cwd=tree, capture_output=True, text=True, check=True)
+        theirs.append(json.loads(out.stdout.split("RESULT", 1)[1])[0])
+    print(f"== this tree vs {tree}, alternately {reps}x (frames/s): ours {np.round(ours, 1).tolist()},")
+    print(f"   theirs {np.round(theirs, 1).tolist()}; median ratio {np.median(ours) / np.median(theirs):.2f}")
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
-    parser.add_argument("--before", help="an older checkout whose own bench_extract runs after this one")
+    parser.add_argument("--before", help="an older checkout: its pipeline and this one's, timed alternately")
     args = parser.parse_args()
     os.environ.setdefault("DREAMACTOR_MEDIAPIPE_DIR", fetch_models())
     frames, fps = frames_720p()
@@ -132,5 +152,4 @@ if __name__ == "__main__":
     ) and np.array_equal(motion.get("face_valid"), one_motion.get("face_valid"))
     print(f"  second thread: {one_total / total:.2f}x faster than one thread; same hands and faces: {same}")
     if args.before:
-        print(f"== the same bench in {args.before} (same machine, right after):", flush=True)
-        subprocess.run([sys.executable, "-m", "benchmarks.bench_extract"], cwd=args.before, check=True)
+        compare_with(args.before, frames, fps)
