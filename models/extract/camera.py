@@ -52,7 +52,8 @@ bones between two seen joints are as long as the 2D and the depth steps make the
 unseen ones have their clip length exactly. The inputs are One-Euro smoothed already, so
 the placement is per frame and vectorised over frames.
 
-Not built yet: left/right swaps are not detected or undone (MediaPipe's own labels are kept).
+Left/right label swaps are undone on the raw detections before all this, and the depth
+steps of seen bones take their temporally continuous sign (``models.extract.swaps``).
 """
 
 from __future__ import annotations
@@ -158,13 +159,22 @@ def clip_bone_lengths(placed: np.ndarray, seen: np.ndarray, valid: np.ndarray, p
 
 
 def on_rays(
-    placed: np.ndarray, pixels: np.ndarray, conf: np.ndarray, valid: np.ndarray, camera: np.ndarray, skeleton
+    placed: np.ndarray,
+    pixels: np.ndarray,
+    conf: np.ndarray,
+    valid: np.ndarray,
+    camera: np.ndarray,
+    skeleton,
+    continuous: bool = False,
 ) -> np.ndarray:
     """Camera-space joints (T, J, 3) that agree with the 2D (the model of the module's last section).
 
     placed (T, J, 3): the metric body placed by :func:`place_in_camera`; pixels (T, J, 2) the
     2D joints; conf (T, J); valid (T,). Every seen joint lies on its camera ray; unseen bones
-    have their clip length (:func:`clip_bone_lengths`)."""
+    have their clip length (:func:`clip_bone_lengths`). ``continuous``: the depth steps of seen
+    bones take the temporally continuous sign (``models.extract.swaps.continuous_signs``)."""
+    from .swaps import continuous_signs
+
     P = np.asarray(placed, np.float64)
     T, J = P.shape[:2]
     par = np.asarray(skeleton.parents)
@@ -174,10 +184,14 @@ def on_rays(
     rays = pixel_rays(pixels, camera)
     X = np.where(seen[..., None], P[..., 2:3] * rays, 0.0)  # seen: on the ray at the model's depth
     done = seen.copy()
+    both = seen & seen[:, np.maximum(par, 0)]
+    steps = P[..., 2] - P[:, np.maximum(par, 0), 2]  # (T, J) the model's depth step along each bone
+    if continuous:
+        steps = steps * continuous_signs(steps, np.maximum(L, 1e-6), both)
     for j in range(1, J):  # a seen bone: the child's depth is the parent's plus the model's depth step
         p = par[j]
-        sel = seen[:, j] & seen[:, p]
-        prior = X[sel, p, 2] + P[sel, j, 2] - P[sel, p, 2]
+        sel = both[:, j]
+        prior = X[sel, p, 2] + steps[sel, j]
         X[sel, j] = np.maximum(prior, MIN_DEPTH)[:, None] * rays[sel, j]
     unit = P - P[:, np.maximum(par, 0)]
     unit /= np.maximum(np.linalg.norm(unit, axis=-1, keepdims=True), 1e-9)

@@ -60,6 +60,7 @@ from .face_mesh import NUM_BLENDSHAPES
 from .hands import SIDES
 from .landmarkers import NUM_HAND_LANDMARKS, NUM_POSE_LANDMARKS
 from .model_files import POSE_MODELS
+from .swaps import undo_swaps
 from .tracking import PersonFollower, body_box, pixels_per_metre
 
 NUM_FACE = 478
@@ -261,15 +262,17 @@ def motion_from_track(
     smoothing: OneEuroParams = OneEuroParams(),
     fill_gaps_max: int = DEFAULT_FILL_GAPS,
     camera: np.ndarray | None = None,
+    repair: bool = False,
 ) -> Motion:
     """Build the :class:`Motion` from a raw track (see the module docstring).
 
-    ``fill_gaps_max``: gaps of at most this many frames are interpolated and
-    marked in ``filled``; ``smoothing``: One-Euro settings (``enabled=False`` keeps
-    the raw detections)."""
+    ``fill_gaps_max``: gaps of at most this many frames are interpolated and marked in
+    ``filled``; ``smoothing``: One-Euro settings (``enabled=False`` keeps the raw detections);
+    ``repair``: undo left/right swaps and depth-sign flips (``models.extract.swaps``; off: see there)."""
     T = raw.num_frames
     W, H = int(image_size[0]), int(image_size[1])
     camera = default_camera(W, H) if camera is None else np.asarray(camera, np.float64)
+    raw = undo_swaps(raw)[0] if repair else raw
 
     # Body: fill short gaps, then smooth image points (in body sizes) and world points (metres).
     body, filled = fill_gaps(
@@ -289,7 +292,7 @@ def motion_from_track(
     rot, trans = _body_in_camera(world_j, joints2d, conf, valid, camera)
     m.joints2d[valid] = joints2d[valid]
     placed = np.einsum("tij,tkj->tki", rot, world_j) + trans[:, None]
-    m.joints3d[valid] = on_rays(placed, joints2d, conf, valid, camera, BODY)[valid]  # 3D agrees with the 2D
+    m.joints3d[valid] = on_rays(placed, joints2d, conf, valid, camera, BODY, repair)[valid]  # 3D agrees with the 2D
     m.conf[:] = np.clip(conf, 0.0, 1.0)
 
     # Hands: per side, gaps filled only where the body is there; 3D attached at the wrist joint.
