@@ -64,11 +64,12 @@ FACE_COST = 1.0
 FLIP_COST = 0.05
 """Bone lengths per frame whose depth-step sign is flipped."""
 
-_PAIRS = [(i, MP["right" + n[4:]]) for i, n in enumerate(MP_NAMES) if n.startswith("left")]
-_PAIRS += [(MP["mouth_left"], MP["mouth_right"])]
-ARM = [p for p in _PAIRS if MP_NAMES[p[0]][5:] in ("elbow", "wrist", "pinky", "index", "thumb")]
-LEG = [p for p in _PAIRS if MP_NAMES[p[0]][5:] in ("knee", "ankle", "heel", "foot_index")]
-TORSO = [p for p in _PAIRS if p not in ARM + LEG]
+PAIRS = [(i, MP["right" + n[4:]]) for i, n in enumerate(MP_NAMES) if n.startswith("left")]
+PAIRS += [(MP["mouth_left"], MP["mouth_right"])]
+"""Every mirrored (left, right) pair of MediaPipe's 33 pose landmarks."""
+ARM = [p for p in PAIRS if MP_NAMES[p[0]][5:] in ("elbow", "wrist", "pinky", "index", "thumb")]
+LEG = [p for p in PAIRS if MP_NAMES[p[0]][5:] in ("knee", "ankle", "heel", "foot_index")]
+TORSO = [p for p in PAIRS if p not in ARM + LEG]
 """Shoulders, hips, eyes, ears, mouth: the pairs that say which way the whole body is labelled."""
 MESH_LEFT_EYE, MESH_RIGHT_EYE = 263, 33
 """Face mesh: the outer corners of the person's left and right eyes."""
@@ -170,7 +171,7 @@ def undo_swaps(raw, limbs: bool = True) -> tuple[object, int]:
     hands = [raw.hand_image.copy(), raw.hand_world.copy(), raw.hand_score.copy(), raw.hand_valid.copy()]
     cue = face_says_swapped(image, raw.face, raw.face_valid & raw.body_valid)
     body = label_swaps(image, raw.body_valid, [TORSO], cue)[:, 0]
-    _swap([image, world, vis], body, _PAIRS)
+    _swap([image, world, vis], body, PAIRS)
     for h in hands:
         h[body] = h[body][:, ::-1]
     parts = label_swaps(image, raw.body_valid, [ARM, LEG]) if limbs else np.zeros((len(body), 2), bool)
