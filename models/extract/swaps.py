@@ -12,14 +12,14 @@ Model (all on raw, unsmoothed detections, so that smoothing never blends a swapp
   state per frame, keep (0) or swap (1) MediaPipe's labels. The cost of a sequence of
   states is the 2D motion of the relabelled points between consecutive valid frames (pixel
   step of both sides in torso lengths, averaged over the pairs weighted by how far apart a
-  pair's sides usually are: an eye pair 10 px apart says little, the shoulders say much) plus ``SWAP_COST`` per swapped frame (so
-  without evidence MediaPipe's labels stand) plus the face cue. The cheapest sequence is
-  found exactly by dynamic programming over the frames (two states, vectorised over
-  groups). A stretch of swapped frames is undone when jumping into and out of it costs more
-  than ``SWAP_COST`` per frame: a limb that truly crosses its mirror moves smoothly and is
-  kept. Groups, in order: the whole body (judged on the torso and face pairs, with the
-  face cue; every pair is swapped), then the arms (elbow, wrist, hand points) and the legs
-  (knee, ankle, heel, toe), each against the repaired torso.
+  pair's sides usually are: an eye pair 10 px apart says little, the shoulders much), plus
+  ``SWAP_COST`` per swapped frame (without evidence MediaPipe's labels stand), plus the face
+  cue. The cheapest sequence is found exactly by dynamic programming over the frames (two
+  states, vectorised over groups). A stretch of swapped frames is undone when jumping into
+  and out of it costs more than ``SWAP_COST`` per frame: a limb that truly crosses its
+  mirror moves smoothly and is kept. Groups, in order: the whole body (judged on the torso
+  and face pairs, with the face cue; every pair is swapped), then the arms (elbow, wrist,
+  hand points) and the legs (knee, ankle, heel, toe), each against the repaired torso.
 * **The face cue** (:func:`face_says_swapped`): where the face mesh was found, the face
   faces the camera and its own left eye is the person's left (the mesh is fitted to the
   face's appearance, it cannot be mirrored); a pose whose "left eye" sits on the mesh's
@@ -37,17 +37,19 @@ Model (all on raw, unsmoothed detections, so that smoothing never blends a swapp
 Measured, and why ``motion_from_track(repair=...)`` is off by default:
 
 * sports2d's demo.mp4 (200 frames): MediaPipe labels the jumper from behind on frames 68-72
-  of his flip (both shoulders and wrists jump ~70 / ~280 px to the mirror's place and back
-  on 73); found and undone, as are flickering leg labels on 105-137. WolfgangLanger, single_face
-  and face_noface: nothing found (the face agrees with the pose on every face frame). About
-  5 ms for 200 frames.
-* Against the four-view reference (``benchmarks/bench_3d_accuracy.py``) it changes nothing
-  on the person it scores; on the second person (a leave-one-out reference from two views,
-  not in the benchmark) bones beyond 90 degrees went 204 -> 217 of 2025; the depth-sign programme
-  flips no step there (the model's steps are smooth; the remaining error is their size).
-* With it on, the retargeted demo.mp4 jumper's feet slide 1.5-1.9 cm in one landing
-  (``tests/unit/test_retarget.py``, bound 1 cm, not loosened): the planting was tuned on
-  the unrepaired motion.
+  of his flip (shoulders ~70 px and wrists ~280 px on the mirror's place, back on 73) and on
+  frame 17 (left shoulder 686 -> 618 -> 636 px); found and undone, as are flickering leg
+  labels on 105-137. WolfgangLanger, single_face, face_noface: nothing found (the face agrees
+  with the pose on every face frame). About 5 ms for 200 frames.
+* Against the four-view reference (``benchmarks/bench_3d_accuracy.py``) it changes no
+  all-view figure of the person scored (cam01's median 12.6 -> 12.4); on the second person
+  (a leave-one-out reference from the other views, not in the benchmark) bones beyond 90
+  degrees went 204 -> 217 of ~2000. The depth-sign programme flips one step of the scored
+  person (cam01, frame 46; 5-10 frame-bones on demo.mp4's flip and landing): the metric
+  model's steps are mostly smooth, their size is what is off.
+* With it on, the retargeted demo.mp4 jumper's left foot slides 1.7 cm in one landing
+  (``tests/unit/test_retarget.py``, bound 1 cm, not loosened): with the leg labels repaired
+  his landings on frames 79-94 and 97-100 read as one contact span, 78-100.
 """
 
 from __future__ import annotations
