@@ -45,7 +45,7 @@ Measured, and why ``motion_from_track(repair=...)`` is off by default:
   all-view figure of the person scored (cam01's median 12.6 -> 12.4); on the second person
   (a leave-one-out reference from the other views, not in the benchmark) bones beyond 90
   degrees went 204 -> 217 of ~2000. The depth-sign programme flips one step of the scored
-  person (cam01, frame 46; 5-10 frame-bones on demo.mp4's flip and landing): the metric
+  person (cam01, frame 46; 68 bone-frames of demo.mp4's 200 frames x 28 bones): the metric
   model's steps are mostly smooth, their size is what is off.
 * With it on, the retargeted demo.mp4 jumper's left foot slides 1.7 cm in one landing
   (``tests/unit/test_retarget.py``, bound 1 cm, not loosened): with the leg labels repaired
