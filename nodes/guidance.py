@@ -92,8 +92,8 @@ class SkeletonExtract(io.ComfyNode):
                     default=0,
                     min=0,
                     max=16,
-                    tooltip="Who to track: 0 = the largest person; 1, 2, ... = counted from the left "
-                    "on the first frame where anyone is seen.",
+                    tooltip="Who to track: 0 = the largest person (one whose face is whole in the frame "
+                    "first); 1, 2, ... = counted from the left on the first frame where anyone is seen.",
                 ),
                 io.Boolean.Input("hands", default=True, tooltip="Also track both hands (21 points each)."),
                 io.Boolean.Input(
