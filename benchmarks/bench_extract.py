@@ -107,22 +107,27 @@ def report(label: str, T: int, total: float, spent: dict, motion, bare_s: float)
 
 
 CHILD = (
-    "import json; from benchmarks.bench_extract import frames_720p, timed_pipeline; f, fps = frames_720p(); "
-    "t, s, m = timed_pipeline(f, fps); print('RESULT', json.dumps([len(f) / t, s]))"
+    "import json, time; from benchmarks.bench_extract import frames_720p, timed_pipeline; f, fps = frames_720p(); "
+    "c = time.process_time(); t, s, m = timed_pipeline(f, fps); c = time.process_time() - c; "
+    "print('RESULT', json.dumps([len(f) / t, 1000 * c / len(f)]))"
 )
 
 
 def compare_with(tree: str, frames: np.ndarray, fps: float, reps: int = 3) -> None:
     """This tree's pipeline and ``tree``'s (its own ``timed_pipeline``, in a child process),
-    alternately ``reps`` times, so both see the same load; medians."""
+    alternately ``reps`` times, so both see the same load; medians of frames/s and of CPU
+    time per frame (all threads: the work done, which other load changes least)."""
     ours, theirs = [], []
     for _ in range(reps):
+        c = time.process_time()
         total, _, _ = timed_pipeline(frames, fps)
-        ours.append(len(frames) / total)
+        ours.append((len(frames) / total, 1000 * (time.process_time() - c) / len(frames)))
         out = subprocess.run([sys.executable, "-c", CHILD], cwd=tree, capture_output=True, text=True, check=True)
-        theirs.append(json.loads(out.stdout.split("RESULT", 1)[1])[0])
-    print(f"== this tree vs {tree}, alternately {reps}x (frames/s): ours {np.round(ours, 1).tolist()},")
-    print(f"   theirs {np.round(theirs, 1).tolist()}; median ratio {np.median(ours) / np.median(theirs):.2f}")
+        theirs.append(json.loads(out.stdout.split("RESULT", 1)[1]))
+    (a_fps, a_cpu), (b_fps, b_cpu) = np.median(ours, 0), np.median(theirs, 0)
+    print(f"== this tree vs {tree}, alternately {reps}x, medians:")
+    print(f"   frames/s {a_fps:.1f} vs {b_fps:.1f} (x{a_fps / b_fps:.2f}; runs {np.round(ours, 1)[:, 0].tolist()} vs")
+    print(f"   {np.round(theirs, 1)[:, 0].tolist()}); CPU ms per frame {a_cpu:.1f} vs {b_cpu:.1f}")
 
 
 if __name__ == "__main__":
