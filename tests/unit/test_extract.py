@@ -276,16 +276,17 @@ def test_raw_track_round_trips_through_arrays(portrait, media):
     assert np.array_equal(again.pose_image, raw.pose_image) and again.start == raw.start
 
 
-def test_an_error_on_the_hands_and_face_thread_reaches_the_caller():
-    """BodyParts runs the face model on its worker thread; what it raises comes out of finish()."""
+def test_an_error_on_the_hands_thread_reaches_the_caller():
+    """BodyParts runs the hand models on its worker thread; what they raise comes out of finish()
+    (here a body whose points are NaN: the hand crop around it cannot be placed)."""
     from models.extract.body_parts import BodyParts
     from models.extract.landmarkers import PoseResult
 
-    parts = BodyParts(RawTrack.empty(2), hands=False, face=True, video_mode=True)
-    pose = PoseResult(np.full((33, 3), 50.0), np.ones(33), np.zeros((33, 3)), None)
+    parts = BodyParts(RawTrack.empty(2), hands=True, face=False, video_mode=True)
+    pose = PoseResult(np.full((33, 3), np.nan), np.ones(33), np.zeros((33, 3)), None)
     try:
-        parts.add(0, np.zeros((100, 100, 3), np.float32), pose, 500.0, restarted=True)  # not uint8
-        with pytest.raises(DreamActorError, match="not an RGB image"):
+        parts.add(0, np.zeros((100, 100, 3), np.uint8), pose, 500.0, restarted=True)  # queued: no error yet
+        with pytest.raises(ValueError):
             parts.finish()
     finally:
         parts.close()
