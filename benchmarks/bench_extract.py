@@ -1,6 +1,6 @@
 """Extraction speed: Skeleton Extract + Head Sphere Fit on sports2d's demo.mp4 scaled to 720p,
 next to MediaPipe's bare PoseLandmarker (full model, VIDEO mode, whole frame) on the same
-frames, in the same run; the pipeline as shipped (hands and face on a second thread,
+frames, in the same run; the pipeline as shipped (the hands on a second thread,
 ``models.extract.body_parts``) and on one thread; and where the time goes (each model's
 calls timed, on whichever thread ran them).
 
@@ -145,7 +145,7 @@ if __name__ == "__main__":
     total, spent, motion = timed_pipeline(frames, fps)
     cores = (time.process_time() - c0) / total
     report("Skeleton Extract + Head Sphere Fit:", T, total, spent, motion, bare_s)
-    print(f"    (hands and face on a second thread; {cores:.2f} cores busy on average)")
+    print(f"    (the hands on a second thread; {cores:.2f} cores busy on average)")
     one_total, one_spent, one_motion = timed_pipeline(frames, fps, threaded=False)
     report("the same on one thread:", T, one_total, one_spent, one_motion, bare_s)
     rest = one_total - sum(one_spent.values())

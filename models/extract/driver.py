@@ -10,7 +10,7 @@ Two stages, so the expensive one can be cached and the cheap one re-tuned:
    the chosen person's body (``models.extract.tracking``: crops around the person,
    identity gate, re-detection), both hands (``models.extract.hands``: a crop per wrist)
    and the face mesh (``models.extract.face_mesh`` on a crop around the body's head, so
-   the small faces of full-body shots are found); hands and face run on a second thread,
+   the small faces of full-body shots are found); the hands run on a second thread,
    behind the body (``models.extract.body_parts``).
 2. :func:`motion_from_track` turns it into a :class:`~models.core.motion.Motion`:
    short gaps filled (``models.core.gaps``), One-Euro smoothing (``models.core.smoothing``),
@@ -174,7 +174,7 @@ def track_person(
     first frame where anyone is found. ``pose_model``: "full", "heavy" or "lite"
     (``models.extract.model_files.POSE_MODELS``). ``progress(done, total)`` is called after
     every frame; ``should_stop()`` before every frame (it raises to interrupt).
-    ``threaded``: hands and face on a second thread (``models.extract.body_parts``).
+    ``threaded``: the hands on a second thread (``models.extract.body_parts``).
     Raises ``DreamActorError`` when nobody is found in the whole clip."""
     person = _check_person(person)
     if pose_model not in POSE_MODELS:
