@@ -20,6 +20,7 @@ figure goes through ``models.extract.driver`` (MediaPipe on the real photo or cl
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -100,10 +101,28 @@ def self_retarget(m: Motion) -> Figures:
     return _figures(joint_errors(out, m, shoulder_width(m)))
 
 
-def same_person(driving: Motion, reference: Motion) -> Figures:
-    """A clip retargeted onto its own first frame vs the clip's 2D (% of the reference's shoulder width)."""
-    out = retarget_details(driving, reference).motion
+def same_person(driving: Motion, reference: Motion, **options) -> Figures:
+    """A clip retargeted onto its own first frame vs the clip's 2D (% of the reference's shoulder width).
+    ``options`` go to ``retarget_details`` (the bench's breakdown switches stages off)."""
+    out = retarget_details(driving, reference, **options).motion
     return _figures(joint_errors(out, driving, shoulder_width(reference)))
+
+
+def same_person_breakdown(driving: Motion, reference: Motion) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Where a same-person error comes from: (per joint (J, 2) median and p90, NaN where never seen;
+    per frame (T,) median over the frame's seen joints, NaN where none; per bone (J,) spread of the
+    driver's own 3D bone length over the clip, std / mean, 0 at the root)."""
+    out = retarget_details(driving, reference).motion
+    err = 100.0 * np.linalg.norm(out.joints2d - driving.joints2d, axis=-1) / shoulder_width(reference)
+    err = np.where(seen(driving) & out.valid[:, None], err, np.nan)
+    with warnings.catch_warnings():  # all-NaN joints / frames (never seen) stay NaN
+        warnings.simplefilter("ignore", RuntimeWarning)
+        per_joint = np.stack([np.nanmedian(err, 0), np.nanpercentile(err, 90, 0)], 1)
+        per_frame = np.nanmedian(err, 1)
+    par = np.maximum(np.asarray(driving.skeleton.parents), 0)
+    v = driving.valid
+    bone = np.linalg.norm(driving.joints3d[v] - driving.joints3d[v][:, par], axis=-1)
+    return per_joint, per_frame, np.nan_to_num(bone.std(0) / np.maximum(bone.mean(0), 1e-9))
 
 
 @dataclass
