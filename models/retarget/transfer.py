@@ -1,7 +1,6 @@
 """3D bone-length retargeting: the driver's motion on the reference character's body.
 
-(Over 400 lines: ``retarget_details`` is the one place the stages in kinematics, lengths,
-contacts, planting and framing are put together; splitting it next is a known to-do.)
+(Over 400 lines: ``retarget_details`` puts the stages together; splitting it is a to-do.)
 
 Per frame every bone keeps its *direction* from the driving motion and takes the
 target length (reference length x the artist's scale, ``models.retarget.bone_edits``);
@@ -31,7 +30,8 @@ legs are not followed, a full-body reference keeps its body still (a full-body r
 driven by a talking head keeps its feet on its floor), and a portrait reference anchors on
 what is visible: its root is placed so the neck follows the driver's neck, so the visible
 upper body leans and sways with the driver's (a talking head driven onto its own first
-frame reproduces the clip: ``benchmarks/bench_alignment.py``).
+frame reproduces the clip: ``benchmarks/bench_alignment.py``). A reference that is a frame
+of the driving clip takes the clip's lengths and needs no framing (``own_frame``).
 
 Hook for body models: ``bone_lengths(..., body_model=obj)`` takes lengths from
 any object with ``bone_lengths(motion) -> (J,)`` (NaN where it has no opinion) and
@@ -74,6 +74,7 @@ from .lengths import (
     leg_length,
     seen_mask,
 )
+from .own_frame import reference_is_a_driving_frame
 from .planting import PlantReport, plant_feet
 
 FOLLOW_FRACTION = 0.25
@@ -83,6 +84,7 @@ moving). Below it (legs under a talking head's frame) the bone holds the referen
 the full sports2d clip the jumper's left upper arm is seen on 48 % of frames (he turns away
 after frame 90): a half share froze that arm in the jumping jacks it clearly shows."""
 
+OWN_NOTE = {False: "driver's framing kept", True: "the reference is a frame of the clip: its framing and lengths kept"}
 LONG_GAP_SECONDS = 0.5
 """Runs of invalid driving frames at least this long are flagged in the info."""
 
@@ -293,7 +295,8 @@ def retarget_details(
     # the body model describes the character: the driver's own lengths stay measured (they
     # only set how far the driver's bones stretch, never the output's proportions)
     drv_len, drv_fb = bone_lengths(driving, conf_threshold, input_name="driving")
-    ref_len, ref_fb = bone_lengths(reference, conf_threshold, body_model, input_name="reference")
+    own = body_model is None and reference_is_a_driving_frame(driving, reference, conf_threshold)  # see own_frame
+    ref_len, ref_fb = (drv_len, drv_fb) if own else bone_lengths(reference, conf_threshold, body_model, "reference")
     base_len = ref_len if edits.base == "reference" else drv_len
     scales = edits.bone_scales(sk)
     target = base_len * scales
@@ -356,26 +359,21 @@ def retarget_details(
     out2d = project(body3d, K)
     depth_ratio = D[:, :, 2] / np.maximum(body3d[:, :, 2], 1e-6)  # (T, J): apparent size change per joint
     if hands3d is None:
-        wrists = [sk[w] for w in WRISTS]
+        hand_k = [(sk[w], target[sk[w]] / drv_len[sk[w]] * depth_ratio[:, sk[w]]) for w in WRISTS]
         hands2d = np.stack(
             [
-                _transfer_2d(
-                    driving.hands2d[:, h],
-                    driving.hands2d[:, h, 0],
-                    out2d[:, w],
-                    target[w] / drv_len[w] * depth_ratio[:, w],
-                )
-                for h, w in enumerate(wrists)
+                _transfer_2d(driving.hands2d[:, h], driving.hands2d[:, h, 0], out2d[:, w], k)
+                for h, (w, k) in enumerate(hand_k)
             ],
             1,
         )
     face2d = _transfer_2d(
         driving.face2d, driving.joints2d[:, head_j], out2d[:, head_j], head_k * depth_ratio[:, head_j]
     )
-    if framing == "match reference":
+    if framing == "match reference" and not own:
         S, framing_note = match_reference_framing(body3d, out2d, valid, K, reference, conf_threshold)
-    elif framing == "keep driver":
-        S, framing_note = keep_driver_framing(driving.image_size, reference.image_size), "driver's framing kept"
+    elif framing != "manual":  # keep driver, or a reference that is a frame of the clip
+        S, framing_note = keep_driver_framing(driving.image_size, reference.image_size), OWN_NOTE[own]
     else:
         S = manual_framing(driving.image_size, reference.image_size, manual)
         framing_note = f"manual framing (scale {manual[0]}, offset {manual[1]}, {manual[2]})"

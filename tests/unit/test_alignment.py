@@ -10,6 +10,7 @@ import pytest
 from models.core.motion import default_camera, project
 from models.core.skeleton import BODY
 from models.extract.camera import on_rays
+from models.retarget.transfer import retarget_details
 
 from . import alignment_measure as am
 
@@ -73,3 +74,15 @@ def test_on_rays_puts_seen_joints_on_their_rays_and_keeps_unseen_bones_long():
     for j in legs:  # hidden bones: one length for the clip
         assert np.ptp(length[:, j]) < 1e-9, BODY.joint_names[j]
     assert np.abs(out[:, BODY["pelvis"], 2] - truth[:, BODY["pelvis"], 2]).max() < 0.2  # hung near the truth
+
+
+def test_a_frame_of_the_clip_as_reference_takes_the_clips_lengths_and_framing():
+    """sports2d driven onto its own frame 40 (not its first): the clip's median lengths and no
+    framing; the astronaut (another person, another image) keeps her own lengths and is framed."""
+    drv = am.clip_motion("demo.mp4", 0, 30)
+    own = retarget_details(drv, am.photo_motion("demo.mp4", 40))
+    assert np.array_equal(own.reference_lengths, own.driver_lengths) and np.allclose(own.framing, np.eye(3))
+    assert "the reference is a frame of the clip" in own.info
+    other = retarget_details(drv, am.photo_motion("astronaut.png"))
+    assert not np.allclose(other.reference_lengths, other.driver_lengths, rtol=0.02)
+    assert "a frame of the clip" not in other.info and "anchored" in other.info
