@@ -40,15 +40,25 @@ drawn from the 3D, so the placed body only gives depths and directions:
   2D detection: ``X = d * K^-1 (u, v, 1)``. Where the parent is seen too, d is the parent's
   depth plus the metric model's depth step along the bone (which end is nearer the camera
   comes from the model); where the parent is not seen, d is the placed body's depth.
-  Solving d for the exact clip length instead (a quadratic along the ray) was tried: its
-  root choice flips from frame to frame on sports2d's feet, adding contact spans and
-  jumps to the retargeted legs, so the model's smooth depth steps are kept;
+  Then each seen bone is pulled part of the way towards one length on the rays
+  (:func:`depth_at_length`): the median over the clip of its length on the rays (not the
+  metric model's, whose scale disagrees with the rays), reached by the root of the quadratic
+  along the ray on the prior's side, ``LENGTH_WEIGHT`` = 0.35 of the way, less where the prior
+  is near the middle of the two roots, not at all where the ray misses the length. Solving
+  for the exact length (all the way, the nearer root) makes the root choice flip from frame
+  to frame and turns bones front/back: sports2d same-person 3.40 / 11.37 % of the shoulder
+  width but 10.9 / 32.2 degrees (15 bones beyond 90) on ``benchmarks.bench_3d_accuracy``;
+  the metric model's lengths instead of the rays': 4.99 / 11.86 % and 12.8 / 33.1 degrees.
+  Measured (2 cores) without -> with the pull: same-person median / p90 % sports2d 5.64 /
+  15.55 -> 4.74 / 15.27, WolfgangLanger 1.21 / 7.46 -> 0.85 / 7.46, single_face 0.14 / 0.65
+  -> 0.11 / 0.52 (``benchmarks.bench_alignment``); limb directions against the every-view
+  reference 10.8 / 28.6 -> 10.4 / 28.6 degrees, 5 -> 5 bones beyond 90;
 * unseen joints hang from their placed neighbours along the metric model's bone
   directions with the clip lengths (down from a parent, up from a child: a portrait's
   hidden pelvis hangs under its seen neck), so the unseen body keeps its shape.
 
 Projecting ``joints3d`` then gives ``joints2d`` on every seen joint (to float precision);
-bones between two seen joints are as long as the 2D and the depth steps make them, the
+bones between two seen joints are as long as the 2D, the depth steps and the pull make them, the
 unseen ones have their clip length exactly. The inputs are One-Euro smoothed already, so
 the placement is per frame and vectorised over frames.
 
@@ -158,6 +168,30 @@ def clip_bone_lengths(placed: np.ndarray, seen: np.ndarray, valid: np.ndarray, p
     return 0.5 * (L + L[np.asarray(mirror)])
 
 
+LENGTH_WEIGHT = 0.35
+"""How far a seen child's depth moves from the metric prior towards its clip length (1 = all
+the way): 0.35 measured best of 0.25 / 0.35 / 0.5 / 1 against both ``benchmarks.bench_alignment``
+and ``benchmarks.bench_3d_accuracy`` (module docstring)."""
+
+
+def depth_at_length(parent: np.ndarray, ray: np.ndarray, length: float, prior: np.ndarray) -> np.ndarray:
+    """(N,) depths of a child on its ray (N, 3; z = 1), moved from ``prior`` (N,) towards the
+    depth that gives its bone from ``parent`` (N, 3) the clip ``length``.
+
+    ``|d ray - parent| = length`` is a quadratic in d with roots ``mid +- half``. Its root on the
+    prior's side of ``mid`` is the target; the move is ``LENGTH_WEIGHT`` of the way, scaled down
+    to 0 as the prior nears ``mid`` (the model cannot tell which end is nearer the camera, and
+    the root choice would flip from frame to frame). Where the ray passes farther from the
+    parent than ``length`` (no root) the prior is kept."""
+    a = np.sum(ray * ray, -1)
+    mid = np.sum(ray * parent, -1) / a
+    disc = mid * mid - (np.sum(parent * parent, -1) - length * length) / a
+    half = np.sqrt(np.maximum(disc, 0.0))
+    target = mid + np.where(prior >= mid, half, -half)
+    sure = np.clip(np.abs(prior - mid) / np.maximum(half, 1e-9), 0.0, 1.0)
+    return prior + np.where(disc > 0, LENGTH_WEIGHT * sure, 0.0) * (target - prior)
+
+
 def on_rays(
     placed: np.ndarray,
     pixels: np.ndarray,
@@ -189,10 +223,14 @@ def on_rays(
     if continuous:
         steps = steps * continuous_signs(steps, np.maximum(L, 1e-6), both)
     for j in range(1, J):  # a seen bone: the child's depth is the parent's plus the model's depth step
-        p = par[j]
         sel = both[:, j]
-        prior = X[sel, p, 2] + steps[sel, j]
-        X[sel, j] = np.maximum(prior, MIN_DEPTH)[:, None] * rays[sel, j]
+        X[sel, j] = np.maximum(X[sel, par[j], 2] + steps[sel, j], MIN_DEPTH)[:, None] * rays[sel, j]
+    ray_lengths = clip_bone_lengths(X, seen, np.asarray(valid, bool), par, mirror)
+    for j in range(1, J):  # then moved towards the bone's clip length on the rays (depth_at_length)
+        sel = both[:, j]
+        prior = X[sel, par[j], 2] + steps[sel, j]
+        depth = depth_at_length(X[sel, par[j]], rays[sel, j], ray_lengths[j], prior)
+        X[sel, j] = np.maximum(depth, MIN_DEPTH)[:, None] * rays[sel, j]
     unit = P - P[:, np.maximum(par, 0)]
     unit /= np.maximum(np.linalg.norm(unit, axis=-1, keepdims=True), 1e-9)
     children = [np.flatnonzero(par == j) for j in range(J)]

@@ -10,7 +10,14 @@ from models.core.motion import default_camera, project
 from models.core.roi import SquareCrop, StickyWindow
 from models.core.skeleton import BODY
 from models.extract.body_mapping import MP, WEIGHTS, body_confidence, to_body
-from models.extract.camera import MAX_ROTATION_DEG, place_in_camera, reprojection_error, solve_translation
+from models.extract.camera import (
+    LENGTH_WEIGHT,
+    MAX_ROTATION_DEG,
+    depth_at_length,
+    place_in_camera,
+    reprojection_error,
+    solve_translation,
+)
 
 
 def standing_landmarks() -> np.ndarray:
@@ -92,6 +99,22 @@ def test_camera_placement_recovers_a_known_pose(rot_deg):
     # noisy 2D: still close, never behind the camera
     R3, t3 = place_in_camera(body, pixels + rng.normal(0, 2.0, pixels.shape), np.ones(len(body)), K)
     assert abs(t3[2] - 4.0) < 0.3 and np.degrees(np.arccos((np.trace(R3) - 1) / 2)) <= MAX_ROTATION_DEG
+
+
+def test_seen_child_depth_is_pulled_towards_the_clip_length():
+    """The child's ray x = 0.1 z passes 0.1 m from a parent at (0, 0, 2) (metres)."""
+    parent = np.array([[0.0, 0.0, 2.0]] * 3)
+    ray = np.array([[0.1, 0.0, 1.0]] * 3)
+    length = 0.3  # roots: |d ray - parent| = 0.3 at d = mid +- half
+    mid = 2.0 / 1.01
+    half = np.sqrt(mid**2 - (4.0 - length**2) / 1.01)
+    prior = np.array([mid + 2 * half, mid - 2 * half, mid + 0.5 * half])  # far side, near side, unsure
+    d = depth_at_length(parent, ray, length, prior)
+    assert d[0] == pytest.approx(prior[0] - LENGTH_WEIGHT * half)  # towards the far root
+    assert d[1] == pytest.approx(prior[1] + LENGTH_WEIGHT * half)  # towards the near root
+    assert d[2] == pytest.approx(prior[2] + 0.5 * LENGTH_WEIGHT * 0.5 * half)  # half as sure
+    kept = depth_at_length(parent[:1], ray[:1], 0.05, prior[:1])  # the ray never comes 0.05 m near
+    assert kept == pytest.approx(prior[:1])
 
 
 def test_square_crop_maps_back_to_the_frame():
