@@ -164,7 +164,7 @@ def _swap(arrays: list[np.ndarray], frames: np.ndarray, pairs) -> None:
         x[rows, a + b] = x[rows, b + a]
 
 
-def undo_swaps(raw, limbs: bool = True) -> tuple[object, int]:
+def undo_swaps(raw) -> tuple[object, int]:
     """A copy of the ``RawTrack`` with label swaps undone (pose image, world, visibility; hand
     sides with the arms), and how many frame-groups were swapped back."""
     from dataclasses import replace
@@ -176,7 +176,7 @@ def undo_swaps(raw, limbs: bool = True) -> tuple[object, int]:
     _swap([image, world, vis], body, PAIRS)
     for h in hands:
         h[body] = h[body][:, ::-1]
-    parts = label_swaps(image, raw.body_valid, [ARM, LEG]) if limbs else np.zeros((len(body), 2), bool)
+    parts = label_swaps(image, raw.body_valid, [ARM, LEG])
     for g, pairs in enumerate([ARM, LEG]):
         _swap([image, world, vis], parts[:, g], pairs)
     for h in hands:
