@@ -53,6 +53,7 @@ from ..core.motion import Motion, project
 from ..core.skeleton import HAND
 from ..core.smoothing import runs
 from .bone_edits import BoneEdits, parse_bone_edits
+from .clip_fit import fit_clip_lengths
 from .contacts import ContactParams, detect_foot_contacts, estimate_up, foot_points, lowest_point
 from .framing import (
     FRAMINGS,
@@ -295,6 +296,9 @@ def retarget_details(
     # the body model describes the character: the driver's own lengths stay measured (they
     # only set how far the driver's bones stretch, never the output's proportions)
     drv_len, drv_fb = bone_lengths(driving, conf_threshold, input_name="driving")
+    D, fit_len = fit_clip_lengths(driving, seen_mask(driving, conf_threshold))  # see clip_fit
+    drv_len = np.where(np.isfinite(fit_len), fit_len, drv_len)
+    drv_len[0] = 0.0
     own = body_model is None and reference_is_a_driving_frame(driving, reference, conf_threshold)  # see own_frame
     ref_len, ref_fb = (drv_len, drv_fb) if own else bone_lengths(reference, conf_threshold, body_model, "reference")
     base_len = ref_len if edits.base == "reference" else drv_len
@@ -302,8 +306,7 @@ def retarget_details(
     target = base_len * scales
     target[0] = 0.0
 
-    # directions: the driver's where it sees the bone, else the reference's pose
-    D = np.asarray(driving.joints3d, np.float64)
+    # directions: the driver's (at its clip lengths) where it sees the bone, else the reference's pose
     dirs, ok = unit_directions(D, par)
     ok &= valid[:, None]
     ref_seen = seen_mask(reference, conf_threshold)
@@ -351,7 +354,7 @@ def retarget_details(
     hands3d = _retarget_hands(driving, reference, body3d, edits.base, base_len, drv_len, scales, sk, conf_threshold)
     head_k = head_ratio(driving, reference, edits.base, base_len, drv_len, scales, sk)
     head_j = sk.index.get("head", 0)
-    head_center = body3d[:, head_j] + head_k * (driving.head_center - D[:, head_j])
+    head_center = body3d[:, head_j] + head_k * (driving.head_center - driving.joints3d[:, head_j])  # fitted beside it
     head_radius = driving.head_radius * head_k
 
     # 2D: project with the driver's camera, transfer 2D-only points, then frame
