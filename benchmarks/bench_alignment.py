@@ -34,6 +34,14 @@ bones keep their length on the rays. Pulling seen bones part of the way towards 
 the rays (``models.extract.camera.depth_at_length``, measured there): same-person 5.64 / 15.55
 -> 4.74 / 15.27 % demo.mp4, 1.21 / 7.46 -> 0.85 / 7.46 % WolfgangLanger, 0.14 / 0.65 -> 0.11 /
 0.52 % single_face; 4.57 / 14.75 % with no planting.
+
+The retarget then follows the driver refitted at one length per bone on its rays (the length
+a high percentile of the bone's extent across the image; ``models.retarget.clip_fit``), so a
+bone the extraction made short on a frame is not drawn long: same-person 4.74 / 15.27 -> 3.27 /
+9.76 % demo.mp4, 0.85 / 7.46 -> 0.71 / 7.40 % WolfgangLanger, 0.11 / 0.53 -> 0.10 / 0.44 %
+single_face (goals met on all three); 1.59 / 9.95 % with no planting; self-retarget 0.00 and the
+extraction's ``joints3d`` unchanged. Fitting the trunk too (neck, collars) broke the talking head
+(WolfgangLanger p90 29.8 %): those bones keep the extraction's 3D.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 (Over 400 lines: ``retarget_details`` puts the stages together; splitting it is a to-do.)
 
-Per frame every bone keeps its *direction* from the driving motion and takes the
+Per frame every bone keeps its *direction* from the driving motion (the driver refitted at
+one length per bone on its camera rays, ``models.retarget.clip_fit``) and takes the
 target length (reference length x the artist's scale, ``models.retarget.bone_edits``);
 joints are rebuilt by forward kinematics (FK) from the root. Then:
 
