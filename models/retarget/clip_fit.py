@@ -16,9 +16,9 @@ off the driver's (median; p90 30 %). Here, per bone,
   towards or away from the camera). Which one is a choice per frame that the picture cannot
   make; it is made for the whole clip by a two-state Viterbi pass per bone: each frame costs
   how far the root is from the extraction's depth (``models.extract.camera``: the metric
-  model's), in bone lengths, and a change of root costs ``TURN_COST`` x how far it moves the
-  bone's unit direction (:func:`choose_sides`), so the bone does not flip front/back from
-  frame to frame but may pass through the image plane;
+  model's), in bone lengths, and a change of root costs ``TURN_COST`` x the (squared) gap
+  between the two roots' directions (:func:`choose_sides`), so the bone does not flip
+  front/back from frame to frame but may pass through the image plane, where the roots meet;
 * where the ray passes farther from the parent than the length (the bone looks longer than
   its clip length) the child keeps the extraction's depth; a joint not fitted on a frame
   moves with its parent, keeping the extraction's bone vector.
@@ -51,10 +51,10 @@ reaches its child's ray (its extent across the image), and at least its median o
 Measured 85 / 90 / 95 on the sample clips (sports2d same-person p90 9.84 / 9.89 / 9.76 %)."""
 
 TURN_COST = 20.0
-"""Weight of a bone's frame-to-frame direction change against the depth prior in the
-front/back choice. Measured 0 -> 20 (``benchmarks.bench_3d_accuracy``, the fitted limbs against
-the every-view / 15 px references): bones beyond 90 degrees 19 -> 6 and 60 -> 34, p90 31.9 ->
-31.6 degrees; the 2D is the same either way (sports2d same-person p90 9.74 -> 9.76 %)."""
+"""Price of a front/back switch against the depth prior (:func:`choose_sides`). Measured 0 -> 20
+(``benchmarks.bench_3d_accuracy``, the fitted limbs against the every-view / 15 px references):
+bones beyond 90 degrees 19 -> 6 and 60 -> 34, p90 31.9 -> 31.7 degrees; the 2D is the same
+either way (sports2d same-person p90 9.74 -> 9.76 %)."""
 
 KEPT = ("spine1", "spine2", "spine3", "neck", "left_collar", "right_collar", "head")
 """Bones (named by their child joint) that keep the extraction's 3D: the trunk's joints are
@@ -141,7 +141,7 @@ def fit_clip_lengths(motion: Motion, seen: np.ndarray) -> tuple[np.ndarray, np.n
     cand, reach = _roots(J3[:, par[B]], rays[:, B], lengths[B])  # (T, B, 2), (T, B)
     dirs = cand[..., None] * rays[:, B, None] - J3[:, par[B], None]
     dirs /= np.maximum(np.linalg.norm(dirs, axis=-1, keepdims=True), 1e-9)
-    prior = np.abs(cand - J3[:, B, 2:3]) / lengths[B][:, None]
+    prior = np.abs(cand - J3[:, B, 2:3]) / np.maximum(lengths[B], 1e-9)[:, None]
     linked = np.zeros_like(both[:, B])
     linked[1:] = both[1:, B] & both[:-1, B] & reach[1:] & reach[:-1]
     side = np.zeros(both.shape, int)
