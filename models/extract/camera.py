@@ -175,6 +175,16 @@ the way): 0.35 measured best of 0.25 / 0.35 / 0.5 / 1 against both ``benchmarks.
 and ``benchmarks.bench_3d_accuracy`` (module docstring)."""
 
 
+def ray_quadratic(parent: np.ndarray, ray: np.ndarray, length) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Where a child on ``ray`` (..., 3; z = 1) is ``length`` (...) from ``parent`` (..., 3):
+    ``|d ray - parent| = length`` has the roots ``mid +- half`` (depths, (...) each); ``reaches``
+    (...) bool is False where the ray passes farther from the parent than ``length``."""
+    a = np.sum(ray * ray, -1)
+    mid = np.sum(ray * parent, -1) / a
+    disc = mid * mid - (np.sum(parent * parent, -1) - length * length) / a
+    return mid, np.sqrt(np.maximum(disc, 0.0)), disc > 0
+
+
 def depth_at_length(parent: np.ndarray, ray: np.ndarray, length: float, prior: np.ndarray) -> np.ndarray:
     """(N,) depths of a child on its ray (N, 3; z = 1), moved from ``prior`` (N,) towards the
     depth that gives its bone from ``parent`` (N, 3) the clip ``length``.
@@ -184,13 +194,10 @@ def depth_at_length(parent: np.ndarray, ray: np.ndarray, length: float, prior: n
     to 0 as the prior nears ``mid`` (the model cannot tell which end is nearer the camera, and
     the root choice would flip from frame to frame). Where the ray passes farther from the
     parent than ``length`` (no root) the prior is kept."""
-    a = np.sum(ray * ray, -1)
-    mid = np.sum(ray * parent, -1) / a
-    disc = mid * mid - (np.sum(parent * parent, -1) - length * length) / a
-    half = np.sqrt(np.maximum(disc, 0.0))
+    mid, half, reaches = ray_quadratic(parent, ray, length)
     target = mid + np.where(prior >= mid, half, -half)
     sure = np.clip(np.abs(prior - mid) / np.maximum(half, 1e-9), 0.0, 1.0)
-    return prior + np.where(disc > 0, LENGTH_WEIGHT * sure, 0.0) * (target - prior)
+    return prior + np.where(reaches, LENGTH_WEIGHT * sure, 0.0) * (target - prior)
 
 
 def on_rays(

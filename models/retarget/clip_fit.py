@@ -43,7 +43,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..core.motion import Motion, project
-from ..extract.camera import MIN_DEPTH, pixel_rays
+from ..extract.camera import MIN_DEPTH, pixel_rays, ray_quadratic
 
 LENGTH_PERCENTILE = 95.0
 """A bone's clip length is at least this percentile over the clip of the shortest bone that
@@ -78,11 +78,8 @@ def _depth_levels(parents: np.ndarray) -> list[np.ndarray]:
 def _roots(parent: np.ndarray, ray: np.ndarray, length: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(..., 2) near and far depths on ``ray`` (..., 3; z = 1) at ``length`` (...) from
     ``parent`` (..., 3), and (...) bool: the ray reaches that far."""
-    a = np.sum(ray * ray, -1)
-    mid = np.sum(ray * parent, -1) / a
-    disc = mid * mid - (np.sum(parent * parent, -1) - length * length) / a
-    half = np.sqrt(np.maximum(disc, 0.0))
-    return np.stack([mid - half, mid + half], -1), disc > 0
+    mid, half, reaches = ray_quadratic(parent, ray, length)
+    return np.stack([mid - half, mid + half], -1), reaches
 
 
 def choose_sides(directions: np.ndarray, prior_cost: np.ndarray, linked: np.ndarray, turn_cost: float) -> np.ndarray:
