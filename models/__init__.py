@@ -7,7 +7,7 @@ a stage uses ``core`` and earlier stages only, checked by ``make lint``):
 - ``head/``     the canonical face and DreamActor's 3D head sphere
 - ``face/``     stabilised face crops and the expression controls of the face motion
 - ``speech/``   speech -> mouth shapes -> a face performance (lip-sync)
-- ``retarget/`` the driver's motion on the character's body: lengths, contacts, planting, framing, edits
+- ``retarget/`` the driver's motion on the character's body: clip fit, lengths, contacts, planting, framing, edits
 - ``render/``   guide pictures (``dreamactor``, ``wan-animate``), guide videos, ``POSE_KEYPOINT``
 - ``dit/``      the DreamActor forward over Wan-Animate, conditioning, segment plans and the segment cache
 - ``stitch/``   segments -> one streamed video: seams and colour anchoring
