@@ -126,10 +126,10 @@ def fit_clip_lengths(motion: Motion, seen: np.ndarray) -> tuple[np.ndarray, np.n
     parent = J3[:, np.maximum(par, 0)]
     ray_len = np.linalg.norm(J3 - parent, axis=-1)
     along = np.sum(rays * parent, -1) / np.sum(rays * rays, -1)
-    reach = np.linalg.norm(along[..., None] * rays - parent, axis=-1)  # the shortest bone that meets the ray
+    closest = np.linalg.norm(along[..., None] * rays - parent, axis=-1)  # the shortest bone that meets the ray
     for j in np.flatnonzero(both.any(0)):
         sel = both[:, j]
-        lengths[j] = max(np.median(ray_len[sel, j]), np.percentile(reach[sel, j], LENGTH_PERCENTILE))
+        lengths[j] = max(np.median(ray_len[sel, j]), np.percentile(closest[sel, j], LENGTH_PERCENTILE))
     lengths = np.where(np.isfinite(lengths[mirror]), 0.5 * (lengths + lengths[mirror]), lengths)
     lengths = np.where(np.isfinite(lengths), lengths, lengths[mirror])
 
