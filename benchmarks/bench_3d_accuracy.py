@@ -38,10 +38,10 @@ views within 15 px (Pose2Sim)  11.6 / 30.5 (40)     11.6 / 30.5 (40)     16.1 / 
 depth_at_length``: 10.8 / 28.6 (5) and 11.5 / 30.5 (39) after repair.)
 
 The retarget follows a refit of ours at one length per bone (``models.retarget.clip_fit``, the
-"fit" column): median / p90 10.8 / 31.7 (6) every view, 11.5 / 34.0 (34) within 15 px. Holding
+"fit" column): median / p90 10.7 / 31.6 (6) every view, 11.6 / 32.8 (34) within 15 px. Holding
 each limb at one length turns 2D noise on a bone lying across the image into depth, so it
 scores below the per-frame ``joints3d`` (which therefore keeps the metric model's depths), and
-the guide gains: same-person sports2d p90 15.27 -> 9.76 % (``benchmarks.bench_alignment``).
+the guide gains: same-person sports2d p90 15.27 -> 7.00 % (``benchmarks.bench_alignment``).
 
 What bounds these figures (one run, 2 cores, same frames): the two references disagree with
 each other by 4.2 / 22.6 degrees (printed last); our 2D with the reference's own depth steps
@@ -49,7 +49,7 @@ scores 3.4 / 11.4, so depth is what is missing; with the reference's front/back 
 depth magnitudes 9.9 / 23.7; choosing per frame the better of our depth and an exact-length
 depth (at the reference's clip length, an oracle) 8.5 / 22.8. On the bones where the two
 references agree within 5 degrees (1586 of 2920; printed last) ours is 9.2 / 18.9, the clip fit
-9.3 / 18.9 and MediaPipe's 13.8 / 25.1: the goal holds where the reference is sure of itself.
+9.3 / 19.0 and MediaPipe's 13.8 / 25.1: the goal holds where the reference is sure of itself.
 Over all bones p90 <= 20 is not reachable from MediaPipe's depth cue against this reference.
 
 The repair finds swaps on one of the four scored tracks (cam01, 3 frame-groups) and changes

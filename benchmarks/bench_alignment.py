@@ -37,11 +37,11 @@ the rays (``models.extract.camera.depth_at_length``, measured there): same-perso
 
 The retarget then follows the driver refitted at one length per bone on its rays (the length
 a high percentile of the bone's extent across the image; ``models.retarget.clip_fit``), so a
-bone the extraction made short on a frame is not drawn long: same-person 4.74 / 15.27 -> 3.27 /
-9.76 % demo.mp4, 0.85 / 7.46 -> 0.71 / 7.40 % WolfgangLanger, 0.11 / 0.53 -> 0.10 / 0.44 %
-single_face (goals met on all three); 1.59 / 9.95 % with no planting; self-retarget 0.00 and the
-extraction's ``joints3d`` unchanged. Fitting the trunk too (neck, collars) broke the talking head
-(WolfgangLanger p90 29.8 %): those bones keep the extraction's 3D.
+bone the extraction made short on a frame is not drawn long: same-person 4.74 / 15.27 -> 2.48 /
+7.00 % demo.mp4, 0.85 / 7.46 -> 0.71 / 7.40 % WolfgangLanger, 0.11 / 0.53 -> 0.10 / 0.44 %
+single_face (goals met on all three); 0.55 / 5.64 % with no planting; self-retarget 0.00 and the
+extraction's ``joints3d`` unchanged. Fitting the neck or collars too broke the talking head
+(WolfgangLanger p90 36.4 / 11.7 %): those bones keep the extraction's 3D.
 """
 
 from __future__ import annotations

@@ -30,12 +30,12 @@ vectors.
 
 Measured against following the extraction's ``joints3d`` (``benchmarks.bench_alignment``, same
 media, 2 cores), same-person median / p90 % of the shoulder width: sports2d 4.74 / 15.27 ->
-3.27 / 9.76, WolfgangLanger 0.85 / 7.46 -> 0.71 / 7.40, single_face 0.11 / 0.53 -> 0.10 / 0.44.
+2.48 / 7.00, WolfgangLanger 0.85 / 7.46 -> 0.71 / 7.40, single_face 0.11 / 0.53 -> 0.10 / 0.44.
 The price, in ``benchmarks.bench_3d_accuracy``: the fitted limbs are further from the
-multi-view reference (10.4 / 28.6 -> 10.8 / 31.7 degrees, bones beyond 90: 5 -> 6), since a
+multi-view reference (10.4 / 28.6 -> 10.7 / 31.6 degrees, bones beyond 90: 5 -> 6), since a
 length turns 2D noise on a bone lying across the image into depth. That is why the
 extraction's ``joints3d`` keeps the metric model's depths and only the retarget uses this.
-Speed: ``benchmarks.bench_retarget`` 14,798 frames/s with planting (goal 5,000).
+Speed: ``benchmarks.bench_retarget`` 14,540 frames/s with planting (goal 5,000).
 """
 
 from __future__ import annotations
@@ -48,20 +48,22 @@ from ..extract.camera import MIN_DEPTH, pixel_rays, ray_quadratic
 LENGTH_PERCENTILE = 95.0
 """A bone's clip length is at least this percentile over the clip of the shortest bone that
 reaches its child's ray (its extent across the image), and at least its median on-ray length.
-Measured 85 / 90 / 95 on the sample clips (sports2d same-person p90 9.84 / 9.89 / 9.76 %)."""
+Measured 85 / 90 / 95 on the sample clips: same-person p90 sports2d 7.60 / 7.75 / 7.00 %,
+WolfgangLanger 7.46 / 7.45 / 7.40 %."""
 
 TURN_COST = 20.0
 """Price of a front/back switch against the depth prior (:func:`choose_sides`). Measured 0 -> 20
 (``benchmarks.bench_3d_accuracy``, the fitted limbs against the every-view / 15 px references):
-bones beyond 90 degrees 19 -> 6 and 60 -> 34, p90 31.9 -> 31.7 degrees; the 2D is the same
-either way (sports2d same-person p90 9.74 -> 9.76 %)."""
+bones beyond 90 degrees 19 -> 6 and 60 -> 34, p90 31.8 -> 31.6 degrees; sports2d same-person
+2.91 / 7.86 -> 2.48 / 7.00 %."""
 
-KEPT = ("spine1", "spine2", "spine3", "neck", "left_collar", "right_collar", "head")
-"""Bones (named by their child joint) that keep the extraction's 3D: the trunk's joints are
-partly derived and seen end-on, and their on-ray lengths have outliers a length percentile
-takes for the bone (a talking head's neck 0.21 -> 0.28 m, pulled 13 cm towards the camera:
-same-person p90 7.4 -> 29.8 %; fitting the collars: 7.4 -> 11.7 %). Hips, shoulders, limbs,
-feet and face bones are fitted (limbs alone: sports2d p90 12.9 %)."""
+KEPT = ("neck", "left_collar", "right_collar", "head")
+"""Bones (named by their child joint) that keep the extraction's 3D: the neck and collars hang
+from a spine point derived from hips a portrait may not show, and seen end-on their on-ray
+lengths have outliers a length percentile takes for the bone (a talking head's neck 0.21 ->
+0.28 m, pulled 13 cm towards the camera: WolfgangLanger same-person p90 7.4 -> 36.4 %; fitting
+the collars: -> 11.7 %). Spine, hips, shoulders, limbs, feet and face bones are fitted; keeping
+the spine too: sports2d p90 7.00 -> 9.76 %; limbs alone: 12.9 %."""
 
 ON_RAY_PX = 0.5
 """A seen joint whose 3D projects farther than this from its 2D is not on its ray: left alone."""
