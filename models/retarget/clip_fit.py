@@ -10,7 +10,11 @@ off the driver's (median; p90 30 %). Here, per bone,
 * one length for the clip (``LENGTH_PERCENTILE``): a bone shows its full length only when it
   lies across the image, so the length is a high percentile over the clip of the shortest
   bone that reaches the child's ray from the parent, and no less than the bone's median
-  on-ray length; averaged with its mirror bone;
+  on-ray length; over a clip averaged with its mirror bone (left and right legs of different
+  lengths made the planting jump: ``tests/unit/test_retarget.py``), on a photo not (its one
+  measurement per side is kept, so a photo retargeted onto itself gives back its own skeleton;
+  averaged, its joints moved by up to 1.9 % of the shoulder width at p90); a bone never seen
+  takes its mirror's;
 * each frame the child goes on its ray at that distance from the (already fitted) parent:
   the quadratic ``|d ray - parent| = length`` has a near and a far root (the bone points
   towards or away from the camera). Which one is a choice per frame that the picture cannot
@@ -29,10 +33,11 @@ do not lie on their ray in the input (a motion not made by the extractor), keep 
 vectors.
 
 Measured against following the extraction's ``joints3d`` (``benchmarks.bench_alignment``, same
-media, 2 cores), same-person median / p90 % of the shoulder width: sports2d 4.74 / 15.27 ->
-2.48 / 7.00, WolfgangLanger 0.85 / 7.46 -> 0.71 / 7.40, single_face 0.11 / 0.53 -> 0.10 / 0.44.
-The price, in ``benchmarks.bench_3d_accuracy``: the fitted limbs are further from the
-multi-view reference (10.4 / 28.6 -> 10.7 / 31.6 degrees, bones beyond 90: 5 -> 6), since a
+media, 2 cores, the swap repair off in both), same-person median / p90 % of the shoulder width:
+sports2d 4.74 / 15.27 -> 2.48 / 7.00, WolfgangLanger 0.85 / 7.46 -> 0.71 / 7.40, single_face
+0.11 / 0.53 -> 0.10 / 0.44; self-retarget stays exact. The price, in
+``benchmarks.bench_3d_accuracy``: the fitted limbs are further from the multi-view reference
+(10.4 / 28.6 -> 10.7 / 31.6 degrees, bones beyond 90: 5 -> 6), since a
 length turns 2D noise on a bone lying across the image into depth. That is why the
 extraction's ``joints3d`` keeps the metric model's depths and only the retarget uses this.
 Speed: ``benchmarks.bench_retarget`` 14,540 frames/s with planting (goal 5,000).
@@ -48,22 +53,22 @@ from ..extract.camera import MIN_DEPTH, pixel_rays, ray_quadratic
 LENGTH_PERCENTILE = 95.0
 """A bone's clip length is at least this percentile over the clip of the shortest bone that
 reaches its child's ray (its extent across the image), and at least its median on-ray length.
-Measured 85 / 90 / 95 on the sample clips: same-person p90 sports2d 7.60 / 7.75 / 7.00 %,
-WolfgangLanger 7.46 / 7.45 / 7.40 %."""
+Measured 85 / 90 / 95 on the sample clips: same-person sports2d 2.88 / 8.48, 2.33 / 8.49,
+2.36 / 6.80 %; WolfgangLanger p90 7.46 / 7.45 / 7.40 %."""
 
 TURN_COST = 20.0
 """Price of a front/back switch against the depth prior (:func:`choose_sides`). Measured 0 -> 20
 (``benchmarks.bench_3d_accuracy``, the fitted limbs against the every-view / 15 px references):
 bones beyond 90 degrees 19 -> 6 and 60 -> 34, p90 31.8 -> 31.6 degrees; sports2d same-person
-2.91 / 7.86 -> 2.48 / 7.00 %."""
+2.57 / 7.81 -> 2.36 / 6.80 %."""
 
 KEPT = ("neck", "left_collar", "right_collar", "head")
 """Bones (named by their child joint) that keep the extraction's 3D: the neck and collars hang
 from a spine point derived from hips a portrait may not show, and seen end-on their on-ray
 lengths have outliers a length percentile takes for the bone (a talking head's neck 0.21 ->
-0.28 m, pulled 13 cm towards the camera: WolfgangLanger same-person p90 7.4 -> 36.4 %; fitting
-the collars: -> 11.7 %). Spine, hips, shoulders, limbs, feet and face bones are fitted; keeping
-the spine too: sports2d p90 7.00 -> 9.76 %; limbs alone: 12.9 %."""
+0.28 m, pulled 13 cm towards the camera: WolfgangLanger same-person p90 7.40 -> 36.4 %; fitting
+the collars: -> 11.68 %). Spine, hips, shoulders, limbs, feet and face bones are fitted; keeping
+the spine too: sports2d p90 6.80 -> 9.92 %."""
 
 ON_RAY_PX = 0.5
 """A seen joint whose 3D projects farther than this from its 2D is not on its ray: left alone."""
@@ -132,7 +137,8 @@ def fit_clip_lengths(motion: Motion, seen: np.ndarray) -> tuple[np.ndarray, np.n
     for j in np.flatnonzero(both.any(0)):
         sel = both[:, j]
         lengths[j] = max(np.median(ray_len[sel, j]), np.percentile(closest[sel, j], LENGTH_PERCENTILE))
-    lengths = np.where(np.isfinite(lengths[mirror]), 0.5 * (lengths + lengths[mirror]), lengths)
+    if motion.valid.sum() > 1:  # a clip: a person's left and right bones match (a photo: see the docstring)
+        lengths = np.where(np.isfinite(lengths[mirror]), 0.5 * (lengths + lengths[mirror]), lengths)
     lengths = np.where(np.isfinite(lengths), lengths, lengths[mirror])
 
     # front/back per bone for the whole clip, judged with the extraction's parents
