@@ -38,10 +38,11 @@ views within 15 px (Pose2Sim)  11.6 / 30.5 (40)     11.6 / 30.5 (40)     16.1 / 
 depth_at_length``: 10.8 / 28.6 (5) and 11.5 / 30.5 (39) after repair.)
 
 The retarget follows a refit of ours at one length per bone (``models.retarget.clip_fit``, the
-"fit" column): median / p90 10.7 / 31.6 (6) every view, 11.6 / 32.8 (34) within 15 px. Holding
+"fit" column, of the repaired motion): median / p90 10.6 / 31.6 (6) every view, 11.6 / 32.7 (34)
+within 15 px. Holding
 each limb at one length turns 2D noise on a bone lying across the image into depth, so it
 scores below the per-frame ``joints3d`` (which therefore keeps the metric model's depths), and
-the guide gains: same-person sports2d p90 15.27 -> 7.00 % (``benchmarks.bench_alignment``).
+the guide gains: same-person sports2d p90 15.27 -> 6.80 % (``benchmarks.bench_alignment``).
 
 What bounds these figures (one run, 2 cores, same frames): the two references disagree with
 each other by 4.2 / 22.6 degrees (printed last); our 2D with the reference's own depth steps
@@ -218,7 +219,10 @@ def score(name: str, X: np.ndarray, seen: np.ndarray, cams, conv: int, combo, tr
             "before": bone_angles(before.joints3d, ref, ok, bones),
             "after": bone_angles(after.joints3d, ref, ok & (after.conf >= SEEN), bones),
             "fit": bone_angles(
-                fit_clip_lengths(before, (before.conf >= SEEN) & before.valid[:, None])[0], ref, ok, bones
+                fit_clip_lengths(after, (after.conf >= SEEN) & after.valid[:, None])[0],
+                ref,
+                ok & (after.conf >= SEEN),
+                bones,
             ),
             "mp": bone_angles(world, ref, ok, bones),
         }
@@ -245,7 +249,7 @@ def main() -> None:
             except Exception as e:  # fewer people in this view
                 print(f"  {name} person {person}: {str(e)[:80]}")
                 continue
-            m = motion_from_track(raw, video.fps, video.size)
+            m = motion_from_track(raw, video.fps, video.size, repair=False)
             after = motion_from_track(raw, video.fps, video.size, repair=True)
             tracks[v, person] = (m, after, np.where(m.valid[:, None, None], to_body(raw.pose_world), 0.0))
     print(f"extracted {len(tracks)} tracks in {time.time() - t0:.0f} s")

@@ -39,9 +39,11 @@ The retarget then follows the driver refitted at one length per bone on its rays
 a high percentile of the bone's extent across the image; ``models.retarget.clip_fit``), so a
 bone the extraction made short on a frame is not drawn long: same-person 4.74 / 15.27 -> 2.48 /
 7.00 % demo.mp4, 0.85 / 7.46 -> 0.71 / 7.40 % WolfgangLanger, 0.11 / 0.53 -> 0.10 / 0.44 %
-single_face (goals met on all three); 0.55 / 5.64 % with no planting; self-retarget 0.00 and the
-extraction's ``joints3d`` unchanged. Fitting the neck or collars too broke the talking head
-(WolfgangLanger p90 36.4 / 11.7 %): those bones keep the extraction's 3D.
+single_face (goals met on all three); self-retarget 0.00 / 0.00 and the extraction's ``joints3d``
+unchanged. Fitting the neck or collars too broke the talking head (WolfgangLanger p90 36.4 /
+11.68 %): those bones keep the extraction's 3D. With the left/right swap repair then on by
+default (``models.extract.swaps``): 2.36 / 6.80 % demo.mp4 (0.51 / 5.60 % unplanted), the talking
+heads unchanged; demo pair shoulder width x1.094 of hers, eyes off by 3.8 %.
 """
 
 from __future__ import annotations

@@ -62,7 +62,7 @@ bones between two seen joints are as long as the 2D, the depth steps and the pul
 unseen ones have their clip length exactly. The inputs are One-Euro smoothed already, so
 the placement is per frame and vectorised over frames.
 
-With ``motion_from_track(repair=True)`` (off by default: see ``models.extract.swaps``), left/right
+With ``motion_from_track(repair=True)`` (the default: see ``models.extract.swaps``), left/right
 label swaps are undone on the raw detections before all this, and the depth steps of seen
 bones take their temporally continuous sign.
 """

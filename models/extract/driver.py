@@ -262,13 +262,13 @@ def motion_from_track(
     smoothing: OneEuroParams = OneEuroParams(),
     fill_gaps_max: int = DEFAULT_FILL_GAPS,
     camera: np.ndarray | None = None,
-    repair: bool = False,
+    repair: bool = True,
 ) -> Motion:
     """Build the :class:`Motion` from a raw track (see the module docstring).
 
     ``fill_gaps_max``: gaps of at most this many frames are interpolated and marked in
     ``filled``; ``smoothing``: One-Euro settings (``enabled=False`` keeps the raw detections);
-    ``repair``: undo left/right swaps and depth-sign flips (``models.extract.swaps``; off: see there)."""
+    ``repair``: undo left/right swaps and depth-sign flips (``models.extract.swaps``)."""
     T = raw.num_frames
     W, H = int(image_size[0]), int(image_size[1])
     camera = default_camera(W, H) if camera is None else np.asarray(camera, np.float64)
