@@ -39,8 +39,7 @@ depth_at_length``: 10.8 / 28.6 (5) and 11.5 / 30.5 (39) after repair.)
 
 The retarget follows a refit of ours at one length per bone (``models.retarget.clip_fit``, the
 "fit" column, of the repaired motion): median / p90 10.6 / 31.6 (6) every view, 11.6 / 32.7 (34)
-within 15 px. Holding
-each limb at one length turns 2D noise on a bone lying across the image into depth, so it
+within 15 px. Holding each limb at one length turns 2D noise on a bone lying across the image into depth, so it
 scores below the per-frame ``joints3d`` (which therefore keeps the metric model's depths), and
 the guide gains: same-person sports2d p90 15.27 -> 6.80 % (``benchmarks.bench_alignment``).
 

@@ -40,7 +40,7 @@ sports2d 4.74 / 15.27 -> 2.48 / 7.00, WolfgangLanger 0.85 / 7.46 -> 0.71 / 7.40,
 (10.4 / 28.6 -> 10.7 / 31.6 degrees, bones beyond 90: 5 -> 6), since a
 length turns 2D noise on a bone lying across the image into depth. That is why the
 extraction's ``joints3d`` keeps the metric model's depths and only the retarget uses this.
-Speed: ``benchmarks.bench_retarget`` 14,540 frames/s with planting (goal 5,000).
+Speed: ``benchmarks.bench_retarget`` 14,216 frames/s with planting (goal 5,000).
 """
 
 from __future__ import annotations
