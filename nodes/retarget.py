@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 
 import folder_paths
 from comfy_api.latest import io
@@ -15,11 +16,14 @@ from ..models.retarget.framing import FRAMINGS, MANUAL_SCALE_RANGE
 from ..models.retarget.preview import (
     MAX_IMAGE_SIDE,
     PREVIEW_FOLDER,
+    PreviewRequestError,
+    PreviewStore,
     build_preview,
     new_preview_name,
     preview_folder,
     save_preview,
 )
+from ..models.retarget.preview_inputs import load_inputs, node_part, parse_repose_request, save_inputs
 from ..models.retarget.smplx_body import DOWNLOAD_FIX, SmplxBody
 from ..models.retarget.smplx_body import EXTENSIONS as SMPLX_EXTENSIONS
 from ..models.retarget.smplx_body import FOLDER as SMPLX_FOLDER  # registered by extension.register_model_folders
@@ -222,9 +226,12 @@ class BoneRetarget(io.ComfyNode):
             )
             name = new_preview_name(cls.hidden.unique_id if cls.hidden is not None else None)
             image, note = _save_reference_picture(reference_image, name, reference.image_size)
+            temp = folder_paths.get_temp_directory()
+            settings = {"framing": framing, "manual": list(manual), "plant": bool(plant_feet)}
+            save_inputs(temp, name, driving, reference, {**settings, "body_model": body_model, "image": image})
             save_preview(
-                build_preview(result, driving, reference, edits, framing, manual, plant_feet, image),
-                folder_paths.get_temp_directory(),
+                build_preview(result, driving, reference, edits, framing, manual, plant_feet, image, inputs=name),
+                temp,
                 name,
             )
         info = result.info + (f"\n{note}" if note else "")
@@ -237,6 +244,50 @@ class BoneRetarget(io.ComfyNode):
                 "dreamactor_retarget": [{"name": name, "num_frames": int(result.motion.num_frames)}],
             },
         )
+
+
+def repose(params, store: PreviewStore) -> dict:
+    """The editor's "pose reference" request (``POST /dreamactor/retarget_repose``): the run behind
+    preview ``name`` retargeted again with new ``bone_edits``, written as a new preview.
+    Returns {"name": <new preview>}; raises ``PreviewRequestError`` (400/404) for a bad request."""
+    name, edits = parse_repose_request(params)
+    temp = folder_paths.get_temp_directory()
+    run = store.load(name)["meta"].get("inputs")
+    if not run:
+        raise PreviewRequestError(f"preview {name!r} has no stored inputs; queue the prompt to make a new one", 404)
+    driving, reference, s = load_inputs(temp, run)
+    try:
+        edits = parse_bone_edits(edits, driving.skeleton)
+        result = retarget_details(
+            driving,
+            reference,
+            edits,
+            s["framing"],
+            s["manual"],
+            plant=s["plant"],
+            body_model=_body_model(s["body_model"]),
+        )
+    except DreamActorError as e:
+        raise PreviewRequestError(str(e.at(NODE_ID))) from None
+    new = new_preview_name(node_part(name))
+    image = s["image"] and _copy_picture(temp, s["image"], new)
+    arrays = build_preview(result, driving, reference, edits, s["framing"], s["manual"], s["plant"], image, inputs=run)
+    save_preview(arrays, temp, new)
+    return {"name": new}
+
+
+def _copy_picture(temp: str, image: dict, name: str) -> dict | None:
+    """The run's reference picture linked (or copied) as <name>.png: pruning an old preview keeps it."""
+    folder = preview_folder(temp)
+    src, dst = os.path.join(folder, image["filename"]), os.path.join(folder, name + ".png")
+    try:
+        os.link(src, dst)
+    except OSError:
+        try:
+            shutil.copyfile(src, dst)
+        except OSError:
+            return None
+    return {**image, "filename": name + ".png"}
 
 
 NODES = [BoneRetarget]

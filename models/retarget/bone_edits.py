@@ -5,7 +5,8 @@ A bone edit is a JSON value (the web editor keeps it in a hidden widget)::
     {"version": 1,
      "preset": "match reference",        # see PRESETS
      "scales": {"left_knee": 1.2},       # per-bone overrides of the preset
-     "link_lr": true}                    # an edit to a left bone edits its right mirror too
+     "link_lr": true,                    # an edit to a left bone edits its right mirror too
+     "reference_joints": {"left_wrist": [212.5, 140.0]}}   # optional: the reference posed by hand
 
 A *bone* is named after its child joint (``models.core.skeleton``): ``left_knee`` is the
 thigh (hip -> knee), ``left_ankle`` the shin, ``left_elbow`` the upper arm,
@@ -21,7 +22,12 @@ The target length of bone b is ``base_length[b] * scale[b]`` where
   editor stores exactly what a drag produced.
 
 With ``link_lr`` an entry for one side also sets the mirror bone, unless the
-mirror has its own entry. Every scale must lie in ``SCALE_RANGE``. A ``ui`` key
+mirror has its own entry. Every scale must lie in ``SCALE_RANGE``.
+
+``reference_joints`` (joint name -> [x, y] in the reference picture's pixels) are joints of
+the *reference* skeleton the artist dragged onto the picture ("pose reference" in the
+editor); ``models.retarget.reference_pose`` moves the reference motion there before the
+retarget. Older specs without the key mean no placements. A ``ui`` key
 (free-form editor state) is allowed and ignored; any other key is an error.
 ``web/js/retarget_geometry.js`` is the browser twin of this module (same presets,
 same checks, held together by tests/vectors/retarget_vectors.json).
@@ -58,8 +64,10 @@ BONE_EDITS_VERSION = 1
 SCALE_RANGE = (0.25, 4.0)
 """Allowed per-bone scales: beyond these the skeleton stops looking like a body."""
 
-ALLOWED_KEYS = ("version", "preset", "scales", "link_lr", "ui")
+ALLOWED_KEYS = ("version", "preset", "scales", "link_lr", "reference_joints", "ui")
 """Top-level keys. ``ui`` is free-form editor state (selected bone, zoom); ignored here."""
+PIXEL_LIMIT = 100_000.0
+"""A placed reference joint's coordinates must be finite and within +-this many pixels."""
 
 
 def _both(scale: float, *suffixes: str) -> dict[str, float]:
@@ -110,6 +118,8 @@ class BoneEdits:
     scales: dict[str, float] = field(default_factory=dict)
     link_lr: bool = True
     version: int = BONE_EDITS_VERSION
+    reference_joints: dict[str, tuple[float, float]] = field(default_factory=dict)
+    """Joint name -> (x, y) reference-picture pixels where the artist placed it."""
 
     @property
     def base(self) -> str:
@@ -142,7 +152,10 @@ class BoneEdits:
         return out
 
     def to_dict(self) -> dict:
-        return {"version": self.version, "preset": self.preset, "scales": dict(self.scales), "link_lr": self.link_lr}
+        out = {"version": self.version, "preset": self.preset, "scales": dict(self.scales), "link_lr": self.link_lr}
+        if self.reference_joints:  # only when used: older editors' JSON stays byte-identical
+            out["reference_joints"] = {k: [float(x), float(y)] for k, (x, y) in self.reference_joints.items()}
+        return out
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), sort_keys=True)
@@ -181,6 +194,33 @@ def _check_scale(name: str, value) -> float:
     return v
 
 
+def _check_placements(placed, skeleton: SkeletonDef) -> dict[str, tuple[float, float]]:
+    """``reference_joints`` -> {joint: (x, y)}: known joint names, two finite numbers each."""
+    if placed is None:
+        return {}
+    if not isinstance(placed, dict):
+        raise _error(
+            f"reference_joints must be an object of joint name -> [x, y], got {type(placed).__name__}",
+            fix='write e.g. "reference_joints": {"left_wrist": [212.5, 140.0]}, or reset the pose in the editor',
+        )
+    out = {}
+    for name, xy in placed.items():
+        if name not in skeleton.index:
+            raise _error(
+                f"unknown joint '{name}' in reference_joints",
+                fix=f"use one of the joint names: {', '.join(skeleton.joint_names)}",
+            )
+        ok = isinstance(xy, (list, tuple)) and len(xy) == 2
+        ok = ok and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in xy)
+        if not ok or not all(math.isfinite(v) and abs(v) <= PIXEL_LIMIT for v in xy):
+            raise _error(
+                f"the placed reference joint '{name}' is {xy!r}, not [x, y] pixels",
+                fix=f"give '{name}' two finite numbers within +-{PIXEL_LIMIT:.0f} (pixels of the reference picture)",
+            )
+        out[str(name)] = (float(xy[0]), float(xy[1]))
+    return out
+
+
 def parse_bone_edits(spec: "str | dict | BoneEdits | None", skeleton: SkeletonDef = BODY) -> BoneEdits:
     """Validate a bone-edit spec (JSON text, a dict, or ``None``/"" for the defaults).
 
@@ -188,6 +228,7 @@ def parse_bone_edits(spec: "str | dict | BoneEdits | None", skeleton: SkeletonDe
     """
     if isinstance(spec, BoneEdits):
         _check_bone_names(spec.scales, skeleton)
+        _check_placements(spec.reference_joints, skeleton)
         return spec
     if spec is None or (isinstance(spec, str) and not spec.strip()):
         return BoneEdits()
@@ -229,4 +270,5 @@ def parse_bone_edits(spec: "str | dict | BoneEdits | None", skeleton: SkeletonDe
         )
     _check_bone_names(scales, skeleton)
     clean = {str(name): _check_scale(name, value) for name, value in scales.items()}
-    return BoneEdits(preset=preset, scales=clean, link_lr=link_lr)
+    placed = _check_placements(spec.get("reference_joints"), skeleton)
+    return BoneEdits(preset=preset, scales=clean, link_lr=link_lr, reference_joints=placed)

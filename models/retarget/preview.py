@@ -53,6 +53,8 @@ MAX_BODY_BYTES = 4096
 MAX_IMAGE_SIDE = 1024
 NAME_RE = re.compile(r"retarget_[A-Za-z0-9-]{1,40}_[0-9a-f]{12}")  # fullmatch: "$" would let a trailing newline in
 REQUEST_KEYS = ("name", "frame", "count")
+INPUTS_SUFFIX = ".inputs.npz"
+"""A run's input motions beside its previews (``models.retarget.preview_inputs``), pruned on their own."""
 
 
 class PreviewRequestError(ValueError):
@@ -104,10 +106,13 @@ def build_preview(
     manual=(1.0, 0.0, 0.0),
     plant: bool = True,
     image: dict | None = None,
+    inputs: str | None = None,
 ) -> dict[str, np.ndarray]:
     """The preview arrays of one retarget (see the module docstring). ``image``: the reference
-    picture as {'filename', 'subfolder', 'type', 'width', 'height'} for ComfyUI's /view, or None."""
+    picture as {'filename', 'subfolder', 'type', 'width', 'height'} for ComfyUI's /view, or None.
+    ``inputs``: the run whose stored inputs can recompute it (``preview_inputs``), or None."""
     out = result.motion
+    reference = result.reference if result.reference is not None else reference  # posed by hand, if so
     sk = driving.skeleton
     valid = out.valid.astype(bool)
     ones = np.ones(sk.num_joints)
@@ -156,6 +161,7 @@ def build_preview(
         "plant_feet": bool(plant),
         "info": result.info,
         "image": image,
+        "inputs": inputs,
     }
     return {
         "pose3d": np.asarray(out.joints3d, np.float32),
@@ -188,7 +194,9 @@ def save_preview(arrays: dict[str, np.ndarray], temp_dir: str, name: str, keep: 
 
 
 def _prune(folder: str, keep: int) -> None:
-    files = [os.path.join(folder, f) for f in os.listdir(folder) if f.endswith(".npz")]
+    files = [
+        os.path.join(folder, f) for f in os.listdir(folder) if f.endswith(".npz") and not f.endswith(INPUTS_SUFFIX)
+    ]
     files.sort(key=lambda p: os.path.getmtime(p), reverse=True)
     for old in files[keep:]:
         for p in (old, old[:-4] + ".png"):

@@ -78,6 +78,7 @@ from .lengths import (
 )
 from .own_frame import reference_is_a_driving_frame
 from .planting import PlantReport, plant_feet
+from .reference_pose import pose_reference
 
 FOLLOW_FRACTION = 0.25
 """A bone follows the driver when both its ends are seen on at least this share of valid frames;
@@ -122,6 +123,8 @@ class RetargetResult:
     floor it scales about; 0 on invalid frames. A new leg ratio r1 moves the root by (r1 - r0) x it."""
     gaps: list[tuple[int, int]] = field(default_factory=list)
     """Inclusive runs of invalid driving frames."""
+    reference: Motion | None = None
+    """The reference as retargeted onto: posed where the edits place joints (``reference_pose``)."""
 
 
 def _check_inputs(driving: Motion, reference: Motion, framing: str, manual, conf_threshold: float) -> None:
@@ -291,6 +294,7 @@ def retarget_details(
     sk = driving.skeleton
     par = sk.parents
     edits = parse_bone_edits(edits, sk)
+    reference = pose_reference(reference, edits, conf_threshold)  # the artist's placed joints, if any
     T = driving.num_frames
     valid = driving.valid.astype(bool)
 
@@ -419,6 +423,8 @@ def retarget_details(
         f"leg ratio {ratio:.3f}; head ratio {head_k:.3f}",
         framing_note,
     ]
+    if edits.reference_joints:
+        lines.append("reference posed by hand: " + ", ".join(edits.reference_joints) + " placed")
     if held:
         lines.append("held at the reference pose (not seen in the driver): " + ", ".join(sk.bone_name(j) for j in held))
     if not root_moves:
@@ -471,6 +477,7 @@ def retarget_details(
         framing=S,
         root_lever=np.where(valid[:, None], lever, 0.0),
         gaps=gaps,
+        reference=reference,
     )
 
 
