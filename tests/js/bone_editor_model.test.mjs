@@ -10,8 +10,8 @@ import path from "node:path";
 
 import {
   DEFAULT_EDITS, EditHistory, HANDLE_BONES, applyPreset, boneIsEdited, boneScale, dragScale, editsToText,
-  fitView, hitHandle, predictFrame, readEdits, resetBone, scaleToSlider, setBoneScale, setLink, sliderToScale,
-  toCanvas, toPixels,
+  fitView, hitHandle, hitReferenceJoint, placementsKey, predictFrame, readEdits, referenceJoints2d, resetBone,
+  resetReferenceJoint, scaleToSlider, setBoneScale, setLink, setReferenceJoint, sliderToScale, toCanvas, toPixels,
 } from "../../web/js/bone_editor_model.js";
 import { SCALE_RANGE, project } from "../../web/js/retarget_geometry.js";
 
@@ -25,6 +25,32 @@ test("the canonical text is Python's BoneEdits.to_json", () => {
   const e = setBoneScale(DEFAULT_EDITS, "left_wrist", 1.23456);
   assert.equal(editsToText(e), '{"link_lr": true, "preset": "match reference", "scales": {"left_wrist": 1.2346}, "version": 1}');
   assert.deepEqual(readEdits(editsToText(e)), { edits: { ...e }, error: null });
+});
+
+test("reference joints placed by hand: in the spec, drawn where placed, hit, put back", () => {
+  let e = setBoneScale(DEFAULT_EDITS, "head", 1.4);
+  e = setReferenceJoint(e, "left_wrist", [212.4567, 140]);
+  e = setReferenceJoint(e, "head", [100, 50.5]);
+  assert.deepEqual(e.reference_joints, { left_wrist: [212.46, 140], head: [100, 50.5] });
+  const text = editsToText(e);
+  assert.equal(text, '{"link_lr": true, "preset": "match reference", "reference_joints": {"head": [100, 50.5], ' +
+    '"left_wrist": [212.46, 140]}, "scales": {"head": 1.4}, "version": 1}');
+  assert.deepEqual(readEdits(text).edits, e); // the widget round trip keeps them
+  assert.equal(editsToText(applyPreset(e, "chibi")).includes("reference_joints"), true); // a preset keeps the pose
+  assert.equal(placementsKey(e), placementsKey(JSON.parse(text)));
+  assert.notEqual(placementsKey(e), placementsKey(DEFAULT_EDITS));
+  const P = V.previews[0].preview;
+  const drawn = referenceJoints2d(P, e);
+  const j = P.joint_names.indexOf("left_wrist");
+  assert.deepEqual(drawn[j], [212.46, 140]);
+  assert.deepEqual(drawn[1], P.reference.joints2d[1]); // not placed: the preview's
+  const view = { scale: 2, ox: 10, oy: 20 };
+  assert.equal(hitReferenceJoint(P, drawn, view, toCanvas(view, [213, 141]), 10), "left_wrist");
+  e = resetReferenceJoint(e, "head");
+  assert.deepEqual(e.reference_joints, { left_wrist: [212.46, 140] });
+  e = resetReferenceJoint(e, "left_wrist"); // the last one: the key goes, the text is an old editor's again
+  assert.equal(editsToText(e), '{"link_lr": true, "preset": "match reference", "scales": {"head": 1.4}, "version": 1}');
+  assert.equal(readEdits('{"reference_joints": {"hed": [1, 2]}}').error.includes("unknown joint 'hed'"), true);
 });
 
 test("set, link, unlink, reset, presets", () => {

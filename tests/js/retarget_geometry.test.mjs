@@ -54,6 +54,12 @@ test("dragAlongBone gives Python's scales", () => {
   }
 });
 
+test("every edit case parses to Python's BoneEdits.to_dict (reference_joints only when used)", () => {
+  assert.equal(V.parsed.length, V.edits.length);
+  V.edits.forEach((e, i) => assert.deepEqual(parseBoneEdits(e), V.parsed[i], `edits ${i}`));
+  assert.ok(V.parsed.some((p) => p.reference_joints) && V.parsed.some((p) => !("reference_joints" in p)));
+});
+
 test("bad edits are rejected with the bone and the valid range", () => {
   for (const e of V.errors) {
     assert.throws(() => parseBoneEdits(e.spec), (err) => {

@@ -32,6 +32,7 @@ EDIT_CASES = [
     {"preset": "long legs", "scales": {"left_knee": 1.4}, "link_lr": False},
     {"preset": "keep driver", "scales": {"right_elbow": 0.5, "left_elbow": 1.5, "neck": 3.9}},
     {"scales": {"left_wrist": 0.25, "right_ankle": 4.0, "nose": 1.1}, "ui": {"selected": "nose"}},
+    {"preset": "chibi", "reference_joints": {"left_wrist": [212.5, 140], "pelvis": [-3.25, 1e5]}},
 ]
 
 ERROR_CASES = [  # spec -> words every implementation's message must contain
@@ -51,6 +52,12 @@ ERROR_CASES = [  # spec -> words every implementation's message must contain
     ({"link_lr": "yes"}, ["link_lr must be true or false"]),
     ({"link_lr": None}, ["link_lr must be true or false"]),
     ({"preset": "chibi", "scale": {}}, ["unknown key", "scale"]),
+    ({"reference_joints": {"left_wirst": [1, 2]}}, ["unknown joint 'left_wirst'", "left_wrist"]),
+    ({"reference_joints": {"head": [1]}}, ["'head'", "[x, y]"]),
+    ({"reference_joints": {"head": [1, "2"]}}, ["'head'", "[x, y]"]),
+    ({"reference_joints": {"head": [1, True]}}, ["'head'", "[x, y]"]),
+    ({"reference_joints": {"head": [1, 100001]}}, ["'head'", "[x, y]"]),
+    ({"reference_joints": [[1, 2]]}, ["reference_joints must be an object"]),
 ]
 
 
@@ -174,6 +181,7 @@ def build() -> dict:
         "base_lengths": base_lengths.tolist(),
         "cameras": [c.tolist() for c in cameras],
         "edits": EDIT_CASES,
+        "parsed": [parse_bone_edits(e).to_dict() for e in EDIT_CASES],
         "poses": poses,
         "cases": cases,
         "drags": drags,

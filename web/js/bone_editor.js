@@ -10,18 +10,28 @@
 //
 // The picture and poses come from the node's last run: it publishes a preview name,
 // and the editor reads frames from /dreamactor/retarget_preview (see nodes/routes.py).
+//
+// "Pose reference" mode: drag any joint of the character's own skeleton (Skeleton Extract's)
+// onto the picture. The placements live in bone_edits (`reference_joints`, reference pixels).
+// A placed joint is drawn exactly where it was dropped at once; the retarget it implies (held
+// bones, framing, lengths where a drop is out of reach) is the server's: the editor posts the
+// edits to /dreamactor/retarget_repose, which re-runs the node's retarget on its stored inputs
+// and answers with a new preview (one request in flight, the latest edits sent next).
 import { app } from "../../../scripts/app.js";
 import { api } from "../../../scripts/api.js";
 import { chainCallback } from "./node_hooks.js";
 import {
   BONE_LABELS, DEFAULT_EDITS, EditHistory, HANDLE_BONES, PRESET_NAMES, SLIDER_RANGE, applyPreset, boneIsEdited,
-  boneScale, boneSide, dragScale, editsToText, fitView, hitHandle, predictFrame, readEdits, resetBone,
-  scaleToSlider, setBoneScale, setLink, sliderToScale, toCanvas, toPixels,
+  boneScale, boneSide, dragScale, editsToText, fitView, hitHandle, hitReferenceJoint, placementsKey, predictFrame,
+  readEdits, referenceJoints2d, resetBone, resetReferenceJoint, scaleToSlider, setBoneScale, setLink,
+  setReferenceJoint, sliderToScale, toCanvas, toPixels,
 } from "./bone_editor_model.js";
 
 const NODE_TYPE = "DreamActorBoneRetarget";
 const EDITS_WIDGET = "bone_edits";
 const ROUTE = "/dreamactor/retarget_preview";
+const REPOSE_ROUTE = "/dreamactor/retarget_repose";
+const PLACED = "#ff6bd6";
 const CHUNK = 120;
 const MIN_HEIGHT = 420;
 const COLORS = { left: "#ff9f43", right: "#3fb6ff", mid: "#ffd43b" };
@@ -80,6 +90,10 @@ class BoneEditor {
     this.status = "";
     this.generation = 0;
     this.renderQueued = false;
+    this.poseMode = false; // "pose reference": the handles are the reference skeleton's joints
+    this.joint = null; // the reference joint picked in that mode
+    this.reposing = false;
+    this.reposeAgain = false;
     installStyle();
     this.buildDom();
     this.widget = node.addDOMWidget("bone_editor", "dreamactor_bone_editor", this.root, {
@@ -96,7 +110,9 @@ class BoneEditor {
       ...PRESET_NAMES.map((p) => el("option", { value: p, textContent: p })));
     const link = el("button", { textContent: "L \u2194 R", title: "Link left and right: editing one side edits its mirror too" });
     const undo = el("button", { textContent: "Undo", title: "Undo the last edit (Ctrl+Z)" });
-    const reset = el("button", { textContent: "Reset", title: "Back to the reference's own proportions" });
+    const reset = el("button", { textContent: "Reset", title: "Back to the reference's own proportions and pose" });
+    const pose = el("button", { textContent: "Pose reference", title: "Pose the character by hand: drag any joint of " +
+      "its skeleton (dashed) onto the picture; the retarget follows. \u21ba puts the picked joint back, Reset all of them" });
     const boneSel = el("select", { title: "The bone the slider edits (or click a joint in the picture)" },
       ...Object.entries(BONE_LABELS).map(([b, label]) => el("option", { value: b, textContent: label })));
     const slider = el("input", { type: "range", min: String(SLIDER_RANGE[0]), max: String(SLIDER_RANGE[1]),
@@ -110,12 +126,12 @@ class BoneEditor {
     const stage = el("div", { className: "da-stage" }, canvas);
     const status = el("div", { className: "da-status" });
     this.root = el("div", { className: "da-bone-editor" },
-      el("div", { className: "da-row" }, el("span", { textContent: "Preset" }), presetSel, link, el("span", { className: "da-grow" }), undo, reset),
+      el("div", { className: "da-row" }, el("span", { textContent: "Preset" }), presetSel, link, pose, el("span", { className: "da-grow" }), undo, reset),
       stage,
       el("div", { className: "da-row" }, boneSel, slider, value, boneReset),
       el("div", { className: "da-row" }, el("span", { textContent: "Frame" }), frameSlider, frameLabel),
       status);
-    Object.assign(this, { presetSel, link, undo, reset, boneSel, slider, value, boneReset, frameSlider, frameLabel, canvas, stage, statusEl: status });
+    Object.assign(this, { presetSel, link, pose, undo, reset, boneSel, slider, value, boneReset, frameSlider, frameLabel, canvas, stage, statusEl: status });
 
     presetSel.addEventListener("change", () => this.commit(applyPreset(this.edits, presetSel.value)));
     link.addEventListener("click", () => this.commit(setLink(this.edits, !this.edits.link_lr)));
@@ -128,7 +144,15 @@ class BoneEditor {
       this.apply(setBoneScale(this.edits, this.bone, sliderToScale(Number(slider.value))));
     });
     slider.addEventListener("change", () => { sliderSession = false; });
-    boneReset.addEventListener("click", () => this.commit(resetBone(this.edits, this.bone)));
+    boneReset.addEventListener("click", () => this.commit(this.poseMode
+      ? resetReferenceJoint(this.edits, this.joint ?? "__none__") : resetBone(this.edits, this.bone)));
+    pose.addEventListener("click", () => {
+      this.poseMode = !this.poseMode;
+      this.hover = null;
+      if (this.preview) this.status = this.modeHint();
+      this.updateControls();
+      this.render();
+    });
     frameSlider.addEventListener("input", () => this.showFrame(Number(frameSlider.value)));
 
     canvas.addEventListener("pointerdown", (e) => this.onPointerDown(e));
@@ -172,6 +196,7 @@ class BoneEditor {
     this.lastText = text;
     this.updateControls();
     this.render();
+    this.maybeRepose();
   }
 
   /** Show new edits and write them to the widget (no undo step: see commit). */
@@ -184,6 +209,29 @@ class BoneEditor {
     this.node.setDirtyCanvas?.(true, false);
     this.updateControls();
     this.render();
+    this.maybeRepose();
+  }
+
+  /** Ask the server for the retarget of the placed reference joints when the shown preview was
+   * computed with other placements (a drag, undo, reset, a loaded workflow). */
+  maybeRepose() {
+    const P = this.preview;
+    if (!P || this.error || placementsKey(this.edits) === placementsKey(P.edits)) return;
+    if (this.reposing) { this.reposeAgain = true; return; }
+    this.reposing = true;
+    this.setStatus("posing the reference\u2026");
+    const body = JSON.stringify({ name: P.name, bone_edits: this.lastText ?? editsToText(this.edits) });
+    api.fetchApi(REPOSE_ROUTE, { method: "POST", headers: { "Content-Type": "application/json" }, body })
+      .then(async (res) => {
+        const answer = await res.json();
+        if (!res.ok) throw new Error(answer.error || `HTTP ${res.status}`);
+        await this.load(answer.name);
+      })
+      .catch((e) => this.setStatus(`pose reference: ${e.message}`))
+      .finally(() => {
+        this.reposing = false;
+        if (this.reposeAgain) { this.reposeAgain = false; this.maybeRepose(); }
+      });
   }
 
   /** One undoable edit. */
@@ -211,6 +259,8 @@ class BoneEditor {
     this.presetSel.value = e.preset;
     this.link.classList.toggle("da-on", e.link_lr);
     this.link.setAttribute("aria-pressed", String(e.link_lr));
+    this.pose.classList.toggle("da-on", this.poseMode);
+    this.pose.setAttribute("aria-pressed", String(this.poseMode));
     this.undo.disabled = this.history.size === 0;
     this.boneSel.value = this.bone;
     const s = boneScale(e, this.bone);
@@ -218,6 +268,13 @@ class BoneEditor {
     const edited = boneIsEdited(e, this.bone);
     this.value.textContent = `\u00d7${s.toFixed(2)}${edited ? "" : " preset"}`;
     this.boneReset.disabled = !edited;
+    if (this.poseMode) {
+      const placed = Boolean(this.joint && e.reference_joints?.[this.joint]);
+      this.boneReset.disabled = !placed;
+      this.boneReset.title = "Put the picked reference joint back where Skeleton Extract found it";
+    } else {
+      this.boneReset.title = "Reset this bone to the preset";
+    }
     for (const c of [this.presetSel, this.link, this.boneSel, this.slider, this.boneReset]) c.disabled = Boolean(this.error) && c !== this.presetSel;
     this.setStatus();
   }
@@ -280,7 +337,7 @@ class BoneEditor {
       Object.assign(this, { preview: facts, frames: map, pending: new Map(), frame, image });
       this.frameSlider.max = String(facts.num_frames - 1);
       this.frameSlider.value = String(frame);
-      this.setStatus("Drag a joint along its bone to lengthen or shorten it \u00b7 click a joint to pick its bone");
+      this.setStatus(this.modeHint());
     } catch (e) {
       if (gen !== this.generation) return;
       this.preview = null;
@@ -288,6 +345,13 @@ class BoneEditor {
     }
     this.updateFrameLabel();
     this.render();
+    if (gen === this.generation) this.maybeRepose();
+  }
+
+  modeHint() {
+    return this.poseMode
+      ? "Pose reference: drag any joint of the character's skeleton onto the picture \u00b7 \u21ba puts the picked joint back"
+      : "Drag a joint along its bone to lengthen or shorten it \u00b7 click a joint to pick its bone";
   }
 
   async showFrame(t) {
@@ -328,8 +392,25 @@ class BoneEditor {
     return this.predictAt(this.frame, camera);
   }
 
+  /** The reference skeleton as drawn (reference pixels), or null before a preview. */
+  referencePoints() {
+    return this.preview ? referenceJoints2d(this.preview, this.edits) : null;
+  }
+
   onPointerDown(e) {
     e.stopPropagation();
+    if (e.button === 0 && this.poseMode && this.view && this.preview && !this.error) {
+      const joint = hitReferenceJoint(this.preview, this.referencePoints(), this.view, this.localPoint(e), 11);
+      if (!joint) return;
+      e.preventDefault();
+      this.joint = joint;
+      this.drag = { joint, view: this.view, pointer: e.pointerId, before: this.lastText, moved: false };
+      this.canvas.setPointerCapture(e.pointerId);
+      this.canvas.style.cursor = "grabbing";
+      this.updateControls();
+      this.render();
+      return;
+    }
     if (e.button !== 0 || !this.prediction || !this.view) return;
     const bone = hitHandle(this.preview, this.prediction.joints2d, this.view, this.localPoint(e), 11);
     if (!bone) return;
@@ -347,6 +428,14 @@ class BoneEditor {
   onPointerMove(e) {
     if (!this.view || !this.preview) return;
     const pt = this.localPoint(e);
+    if (this.drag?.joint) {
+      e.stopPropagation();
+      const next = setReferenceJoint(this.edits, this.drag.joint, toPixels(this.view, pt));
+      if (editsToText(next) === this.lastText) return;
+      if (!this.drag.moved) { this.history.push(this.drag.before); this.drag.moved = true; } // one undo step per drag
+      this.apply(next);
+      return;
+    }
     if (this.drag) {
       e.stopPropagation();
       const pred = this.currentPrediction(this.drag.camera);
@@ -358,7 +447,8 @@ class BoneEditor {
       this.apply(next);
       return;
     }
-    const hover = this.prediction ? hitHandle(this.preview, this.prediction.joints2d, this.view, pt, 11) : null;
+    const hover = this.poseMode ? hitReferenceJoint(this.preview, this.referencePoints(), this.view, pt, 11)
+      : this.prediction ? hitHandle(this.preview, this.prediction.joints2d, this.view, pt, 11) : null;
     this.canvas.style.cursor = hover ? "grab" : "default";
     if (hover !== this.hover) { this.hover = hover; this.render(); }
   }
@@ -371,6 +461,15 @@ class BoneEditor {
     this.canvas.style.cursor = "grab";
     this.updateControls();
     this.render();
+  }
+
+  /** Client coordinates of a reference joint as drawn (tests), or null. */
+  referenceClientPoint(joint) {
+    const pts = this.referencePoints();
+    if (!pts || !this.view) return null;
+    const [x, y] = toCanvas(this.view, pts[this.preview.joint_names.indexOf(joint)]);
+    const r = this.canvas.getBoundingClientRect();
+    return { x: r.left + (x * r.width) / this.canvas.clientWidth, y: r.top + (y * r.height) / this.canvas.clientHeight };
   }
 
   /** Client coordinates of a bone's handle in the current drawing (tests and tooltips). */
@@ -413,7 +512,8 @@ class BoneEditor {
         "Presets, the bone slider, link and undo work already."]);
       return;
     }
-    const view = fitView(P.image_size, P.bounds, w, h, 14);
+    // a reference drag holds the view still: each repose brings new motion bounds
+    const view = this.drag?.view ?? fitView(P.image_size, P.bounds, w, h, 14);
     this.view = view;
     const [x0, y0] = toCanvas(view, [0, 0]);
     const [x1, y1] = toCanvas(view, P.image_size);
@@ -428,14 +528,56 @@ class BoneEditor {
     ctx.strokeStyle = "rgba(255,255,255,0.28)";
     ctx.lineWidth = 1;
     ctx.strokeRect(x0 + 0.5, y0 + 0.5, x1 - x0 - 1, y1 - y0 - 1);
-    this.drawReference(ctx, view);
+    if (!this.poseMode) this.drawReference(ctx, view);
     const frame = this.frames.get(this.frame);
     const pred = this.currentPrediction(this.drag?.camera ?? null);
     this.prediction = pred;
+    ctx.save();
+    if (this.poseMode) ctx.globalAlpha = 0.4; // the retarget stays visible behind the joints being posed
     if (!frame) this.banner(ctx, w, `loading frame ${this.frame}\u2026`);
     else if (!frame.valid) this.banner(ctx, w, `nobody in the driving clip on frame ${this.frame}`);
     else if (pred) this.drawPose(ctx, view, pred);
+    ctx.restore();
+    if (this.poseMode) this.drawPosable(ctx, view);
     this.drawLegend(ctx, h);
+  }
+
+  /** Pose-reference mode: the character's skeleton with a handle on every joint (placed ones pink,
+   * unseen ones hollow) and the picked joint's name. */
+  drawPosable(ctx, view) {
+    const P = this.preview;
+    const pts = this.referencePoints().map((q) => toCanvas(view, q));
+    const placed = this.edits.reference_joints ?? {};
+    const seen = (j) => P.reference.seen[j] || P.joint_names[j] in placed;
+    ctx.save();
+    ctx.lineCap = "round";
+    P.parents.forEach((p, j) => {
+      if (p < 0) return;
+      const solid = seen(j) && seen(p);
+      ctx.setLineDash(solid ? [] : [4, 4]);
+      ctx.lineWidth = solid ? 3 : 1.5;
+      ctx.strokeStyle = solid ? "rgba(255,255,255,0.95)" : "rgba(255,255,255,0.5)";
+      ctx.beginPath();
+      ctx.moveTo(...pts[p]);
+      ctx.lineTo(...pts[j]);
+      ctx.stroke();
+    });
+    ctx.setLineDash([]);
+    P.joint_names.forEach((name, j) => {
+      const big = name === this.joint || name === this.hover || name === this.drag?.joint;
+      ctx.beginPath();
+      ctx.arc(pts[j][0], pts[j][1], big ? 7 : 4.5, 0, 2 * Math.PI);
+      if (seen(j)) { ctx.fillStyle = name in placed ? PLACED : COLORS[boneSide(name)]; ctx.fill(); }
+      ctx.lineWidth = big ? 2.5 : 1.5;
+      ctx.strokeStyle = name in placed ? "#fff" : seen(j) ? "#fff" : "rgba(255,255,255,0.7)";
+      ctx.stroke();
+    });
+    ctx.restore();
+    const name = this.drag?.joint ?? this.joint;
+    if (name) {
+      const [x, y] = pts[P.joint_names.indexOf(name)];
+      this.pill(ctx, `${name.replaceAll("_", " ")}${name in placed ? " (placed)" : ""}`, x + 14, y, PLACED);
+    }
   }
 
   drawReference(ctx, view) {
@@ -571,7 +713,9 @@ class BoneEditor {
   }
 
   drawLegend(ctx, h) {
-    const items = [["dashed", "character (reference)"], [COLORS.left, "left"], [COLORS.right, "right"]];
+    const items = this.poseMode
+      ? [["#fff", "character (drag its joints)"], [PLACED, "placed by hand"], [COLORS.left, "left"], [COLORS.right, "right"]]
+      : [["dashed", "character (reference)"], [COLORS.left, "left"], [COLORS.right, "right"]];
     if (this.prediction && Object.keys(this.edits.scales).length) items.push(["ghost", "joint before bone edits"]);
     ctx.font = "11px system-ui, sans-serif";
     let x = 8;

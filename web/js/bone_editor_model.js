@@ -41,6 +41,8 @@ function copy(edits) {
   const e = typeof edits === "string" || edits == null ? parseBoneEdits(edits) : edits;
   const out = { version: BONE_EDITS_VERSION, preset: e.preset ?? "match reference", scales: { ...(e.scales ?? {}) },
     link_lr: e.link_lr ?? true };
+  const placed = Object.entries(e.reference_joints ?? {});
+  if (placed.length) out.reference_joints = Object.fromEntries(placed.map(([k, [x, y]]) => [k, [x, y]]));
   if (e.ui !== undefined) out.ui = e.ui;
   return out;
 }
@@ -115,10 +117,56 @@ export function setLink(edits, on) {
   return e;
 }
 
-/** Choose a preset: its table in full (per-bone edits are cleared; undo brings them back). */
+/** Choose a preset: its table in full (per-bone edits are cleared; undo brings them back; the pose stays). */
 export function applyPreset(edits, preset) {
   if (!Object.hasOwn(PRESETS, preset)) throw new Error(`unknown preset ${preset}`);
   return { ...copy(edits), preset, scales: {} };
+}
+
+const round2 = (v) => Math.round(v * 100) / 100;
+
+/** Place one joint of the reference skeleton at `xy` (reference-picture pixels, 2 decimals). */
+export function setReferenceJoint(edits, joint, xy) {
+  const e = copy(edits);
+  e.reference_joints = { ...(e.reference_joints ?? {}), [joint]: [round2(xy[0]), round2(xy[1])] };
+  return e;
+}
+
+/** Put one reference joint back where Skeleton Extract found it (`joint` null: all of them). */
+export function resetReferenceJoint(edits, joint = null) {
+  const e = copy(edits);
+  if (joint !== null && e.reference_joints) delete e.reference_joints[joint];
+  if (joint === null || !Object.keys(e.reference_joints ?? {}).length) delete e.reference_joints;
+  return e;
+}
+
+/** A canonical text of the placements alone: the editor asks the server to repose when the
+ * widget's differ from those the shown preview was computed with. */
+export function placementsKey(edits) {
+  return stable(edits?.reference_joints ?? {});
+}
+
+/** The reference skeleton to draw (reference pixels): the preview's posed reference, with the
+ * widget's placements exactly where placed (the server's answer for joints riding along may lag). */
+export function referenceJoints2d(preview, edits) {
+  const out = preview.reference.joints2d.map((q) => [q[0], q[1]]);
+  for (const [name, xy] of Object.entries(edits?.reference_joints ?? {})) {
+    const j = preview.joint_names.indexOf(name);
+    if (j >= 0) out[j] = [xy[0], xy[1]];
+  }
+  return out;
+}
+
+/** The reference joint under a canvas point (within `radius` canvas px), nearest first, or null. */
+export function hitReferenceJoint(preview, joints2d, view, point, radius = 10) {
+  let best = null;
+  let bestD = radius;
+  preview.joint_names.forEach((name, j) => {
+    const [x, y] = toCanvas(view, joints2d[j]);
+    const d = Math.hypot(x - point[0], y - point[1]);
+    if (d <= bestD) { best = name; bestD = d; }
+  });
+  return best;
 }
 
 /** Undo history of widget texts. */

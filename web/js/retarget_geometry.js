@@ -11,7 +11,9 @@
 
 export const BONE_EDITS_VERSION = 1;
 export const SCALE_RANGE = [0.25, 4.0];
-export const ALLOWED_KEYS = ["version", "preset", "scales", "link_lr", "ui"];
+export const ALLOWED_KEYS = ["version", "preset", "scales", "link_lr", "reference_joints", "ui"];
+/** A placed reference joint's coordinates must be finite and within +-this many pixels (PIXEL_LIMIT). */
+export const PIXEL_LIMIT = 100000;
 
 /** The pack's body skeleton (models/core/skeleton.py BODY): names and parent indices. */
 export const BODY_JOINTS = [
@@ -110,9 +112,31 @@ function checkScale(name, value) {
   return value;
 }
 
+/** reference_joints -> {joint: [x, y]} (bone_edits._check_placements): known joints, two finite numbers. */
+function checkPlacements(placed, names) {
+  if (placed === undefined || placed === null) return {};
+  if (typeof placed !== "object" || Array.isArray(placed)) {
+    throw new BoneEditError(`reference_joints must be an object of joint name -> [x, y], got ${Array.isArray(placed) ? "list" : typeof placed}`,
+      'write e.g. "reference_joints": {"left_wrist": [212.5, 140.0]}, or reset the pose in the editor');
+  }
+  const out = {};
+  for (const [name, xy] of Object.entries(placed)) {
+    if (!names.includes(name)) {
+      throw new BoneEditError(`unknown joint '${name}' in reference_joints`, `use one of the joint names: ${names.join(", ")}`);
+    }
+    const ok = Array.isArray(xy) && xy.length === 2 && xy.every((v) => typeof v === "number" && Number.isFinite(v) && Math.abs(v) <= PIXEL_LIMIT);
+    if (!ok) {
+      throw new BoneEditError(`the placed reference joint '${name}' is ${JSON.stringify(xy)}, not [x, y] pixels`,
+        `give '${name}' two finite numbers within +-${PIXEL_LIMIT} (pixels of the reference picture)`);
+    }
+    out[name] = [xy[0], xy[1]];
+  }
+  return out;
+}
+
 /**
  * Validate a bone-edit spec (JSON text, an object, or null / "" for the defaults).
- * Returns {version, preset, scales, link_lr}; throws BoneEditError like parse_bone_edits.
+ * Returns {version, preset, scales, link_lr[, reference_joints]}; throws BoneEditError like parse_bone_edits.
  */
 export function parseBoneEdits(spec, names = BODY_JOINTS, parents = BODY_PARENTS) {
   if (spec === null || spec === undefined || (typeof spec === "string" && !spec.trim())) {
@@ -156,7 +180,10 @@ export function parseBoneEdits(spec, names = BODY_JOINTS, parents = BODY_PARENTS
   checkBoneNames(scales, names, parents);
   const clean = {};
   for (const [name, value] of Object.entries(scales)) clean[name] = checkScale(name, value);
-  return { version: BONE_EDITS_VERSION, preset, scales: clean, link_lr: linkLr };
+  const placed = checkPlacements(spec.reference_joints, names);
+  const out = { version: BONE_EDITS_VERSION, preset, scales: clean, link_lr: linkLr };
+  if (Object.keys(placed).length) out.reference_joints = placed; // only when used, like BoneEdits.to_dict
+  return out;
 }
 
 /** The final scale of every bone, by name: preset, then edits, then link_lr (BoneEdits.resolved). */
