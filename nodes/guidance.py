@@ -25,6 +25,7 @@ from .checks import finite_floats, valid_motions
 from .face_motion import face_motion_store, motion_encoder, motion_source
 from .host import Progress, node_errors
 from .motion_io import describe
+from .people_picker import mark_people, people_line, people_ui
 from .types import CATEGORY, Face, Motion, Video, frames_to_image
 
 NODE_FACE = "DreamActorFaceEncode"
@@ -44,7 +45,8 @@ def _mediapipe_models(pose_model: str, hands: bool, face: bool) -> None:
     if MEDIAPIPE_PROBLEM:
         raise DreamActorError(MEDIAPIPE_PROBLEM, fix=MEDIAPIPE_FIX, node=NODE_EXTRACT)
     use_folders(folder_paths.get_folder_paths(MEDIAPIPE_FOLDER))
-    names = [POSE_MODELS[pose_model]] + ["hand_landmarker.task"] * hands + ["face_landmarker.task"] * face
+    # the face model also finds people by their faces on the first frame (models.extract.face_seeds)
+    names = [POSE_MODELS[pose_model], "face_landmarker.task"] + ["hand_landmarker.task"] * hands
     for name in names:
         if find_model(name) is None:
             bar = Progress(100)
@@ -56,20 +58,23 @@ PREVIEW_WIDTH = 512
 
 
 def motion_preview(motion, background=None, frames: int = PREVIEW_FRAMES) -> np.ndarray:
-    """A few frames spread over the motion, the skeleton drawn over its source frames:
-    (n, h, 512, 3) uint8, h keeping the source aspect."""
+    """A few frames spread over the motion from the one the person was chosen on (the first
+    one, with everyone found numbered when there are several), the skeleton drawn over its
+    source frames: (n, h, 512, 3) uint8, h keeping the source aspect."""
     W, H = motion.image_size
     height = max(16, int(round(PREVIEW_WIDTH * H / W / 2)) * 2)
     guide = GuideVideo(
         motion, PREVIEW_WIDTH, height, "dreamactor", "stretch", background=background, background_dim=0.35
     )
-    picks = np.unique(np.linspace(0, motion.num_frames - 1, min(frames, motion.num_frames)).round().astype(int))
-    return np.stack([guide.frame(int(t)) for t in picks])
+    first = int(motion.get("people_frame", 0))
+    picks = np.unique(np.linspace(first, motion.num_frames - 1, min(frames, motion.num_frames - first)).round())
+    return mark_people(np.stack([guide.frame(int(t)) for t in picks]), motion)
 
 
-def _motion_info(motion) -> str:
+def _motion_info(motion, person: int = 0) -> str:
     extra = motion.get("info")
-    return describe(motion) + (f"\n{extra}" if extra is not None and str(extra) else "")
+    lines = [describe(motion), str(extra) if extra is not None else "", people_line(motion, person)]
+    return "\n".join(line for line in lines if line)
 
 
 class SkeletonExtract(io.ComfyNode):
@@ -92,8 +97,9 @@ class SkeletonExtract(io.ComfyNode):
                     default=0,
                     min=0,
                     max=16,
-                    tooltip="Who to track: 0 = the largest person (one whose face is whole in the frame "
-                    "first); 1, 2, ... = counted from the left on the first frame where anyone is seen.",
+                    tooltip="Who to track: 0 = the most prominent person (one whose face is whole in the "
+                    "frame first, then the largest nearest the centre); 1, 2, ... = counted from the left on "
+                    "the first frame where anyone is seen, as numbered in the preview (click a box there).",
                 ),
                 io.Boolean.Input("hands", default=True, tooltip="Also track both hands (21 points each)."),
                 io.Boolean.Input(
@@ -188,7 +194,13 @@ class SkeletonExtract(io.ComfyNode):
                 preview = motion_preview(motion, video)
         images = frames_to_image(preview)
         return io.NodeOutput(
-            motion, images, ui={**ui.PreviewImage(images, cls=cls).as_dict(), "text": [_motion_info(motion)]}
+            motion,
+            images,
+            ui={
+                **ui.PreviewImage(images, cls=cls).as_dict(),
+                "text": [_motion_info(motion, person)],
+                **people_ui(motion, person),
+            },
         )
 
 

@@ -33,7 +33,9 @@ face model looked at, i.e. in the same pixel units as x and y; ``face_valid``,
 ``filled`` (frames interpolated across a short gap), ``person_box`` (xyxy px of
 the visible body), ``face_blendshapes`` (T, 52) and ``face_matrix`` (T, 4, 4) (MediaPipe
 Face Landmarker's expression scores and facial transformation matrix, zeros / identity
-where no face) and ``info`` (frames tracked, gaps, reprojection error).
+where no face), ``people_boxes`` (people, 4) xyxy px of everyone found on the frame the person
+was chosen on (``people_frame``), counted from the left, ``person_index`` the one followed
+among them, and ``info`` (frames tracked, gaps, reprojection error).
 
 Backend: MediaPipe's Tasks API (``models.extract.landmarkers``), Pose + Hand + Face
 Landmarker on crops; ``benchmarks/bench_extract_quality.py`` prints what it finds on the
@@ -42,7 +44,7 @@ sample clips, ``benchmarks/bench_extract.py`` its speed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Callable
 
 import numpy as np
@@ -60,6 +62,7 @@ from .face_mesh import NUM_BLENDSHAPES
 from .hands import SIDES
 from .landmarkers import NUM_HAND_LANDMARKS, NUM_POSE_LANDMARKS
 from .model_files import POSE_MODELS
+from .people import left_to_right
 from .swaps import undo_swaps
 from .tracking import PersonFollower, body_box, pixels_per_metre
 
@@ -81,7 +84,8 @@ class RawTrack:
     (index 0 = the person's left); face (T, 478, 3) px, face_valid (T,),
     blendshapes (T, 52), face_matrix (T, 4, 4); box (T, 4) xyxy px. ``person`` is the request ("largest" or a number),
     ``start`` the frame the person was chosen on and ``people`` how many were
-    found there.
+    found there; ``people_boxes`` (people, 4) their body boxes (xyxy px) counted from the left
+    and ``chosen`` the index among them of the person followed.
     """
 
     pose_image: np.ndarray
@@ -100,6 +104,8 @@ class RawTrack:
     start: int = -1
     people: int = 0
     person: str = "largest"
+    people_boxes: np.ndarray = field(default_factory=lambda: np.zeros((0, 4), np.float32))
+    chosen: int = -1
 
     @classmethod
     def empty(cls, T: int) -> "RawTrack":
@@ -129,8 +135,9 @@ class RawTrack:
 
     @classmethod
     def from_arrays(cls, arrays) -> "RawTrack":
-        kw = {f.name: np.asarray(arrays[f.name]) for f in fields(cls)}
+        kw = {f.name: np.asarray(arrays[f.name]) for f in fields(cls) if f.name in arrays}  # older: no people_boxes
         kw["start"], kw["people"], kw["person"] = int(kw["start"]), int(kw["people"]), str(kw["person"])
+        kw["chosen"] = int(kw.get("chosen", -1))
         return cls(**kw)
 
 
@@ -204,6 +211,9 @@ def track_person(
                     )
                 if pose is not None:
                     raw.start, raw.people = t, len(people)
+                    ordered = left_to_right(people)
+                    raw.people_boxes = np.array([body_box(p) for p in ordered], np.float32).reshape(-1, 4)
+                    raw.chosen = next(i for i, p in enumerate(ordered) if p is pose)
             else:
                 pose = follower.step(frame)
             if pose is not None:
@@ -337,6 +347,9 @@ def motion_from_track(
         face_matrix=matrix,
         filled=filled,
         person_box=box.astype(np.float32),
+        people_boxes=np.asarray(raw.people_boxes, np.float32).reshape(-1, 4),
+        person_index=np.asarray(raw.chosen, np.int32),
+        people_frame=np.asarray(raw.start, np.int32),
         info=_summary(raw, valid, filled, fv, m),
     ).validate()
 
@@ -344,7 +357,7 @@ def motion_from_track(
 def _summary(raw: RawTrack, valid: np.ndarray, filled: np.ndarray, face_valid: np.ndarray, m: Motion) -> str:
     """A short human-readable account for ``Motion.optional['info']``."""
     T = raw.num_frames
-    who = "the largest" if raw.person == "largest" else f"number {raw.person} from the left"
+    who = "the most prominent" if raw.person == "largest" else f"number {raw.person} from the left"
     notes = [
         f"body tracked on {int(raw.body_valid.sum())}/{T} frames ({who} of {raw.people} "
         f"{'person' if raw.people == 1 else 'people'} found on frame {raw.start})"
@@ -361,8 +374,6 @@ def _summary(raw: RawTrack, valid: np.ndarray, filled: np.ndarray, face_valid: n
     err = median_reprojection_error(m)
     if np.isfinite(err):
         notes.append(f"median 3D->2D reprojection error {err:.1f} px")
-    if raw.people > 1:
-        notes.append("several people: check in the preview that the right one was followed")
     return "; ".join(notes)
 
 

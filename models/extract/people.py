@@ -7,9 +7,11 @@ find several). Among the people found on the first frame with anyone, the choice
 * only **upright** bodies count (torso within ``MAX_TILT_DEG`` of vertical): the pose
   detector also "sees" people in clouds and lettering (no_face.mp4, face_noface.mov's title
   card), lying flat in every case seen;
-* **"largest"** is judged by what is visible: a person whose face is fully in the frame
-  (:func:`face_in_view`) beats one whose face is cut off, whatever their body sizes; among
-  equals, the largest box of visible landmarks wins. The pose model keeps a cut-off face's
+* **"largest"** (the automatic choice) is the most prominent person, judged by what is
+  visible: a person whose face is fully in the frame (:func:`face_in_view`) beats one whose face
+  is cut off, whatever their body sizes; among equals, :func:`prominence` decides: the area of
+  the box of visible landmarks inside the frame, weighed down by the box's distance from the
+  frame's centre (``CENTRE_WEIGHT``). The pose model keeps a cut-off face's
   landmarks at full visibility, squeezed against the frame's edge, so "in view" is judged
   from where they lie: the face box with a margin of ``FACE_MARGIN`` of its size for the
   forehead and chin must lie inside the frame. (A face covered by something is not a case:
@@ -34,6 +36,9 @@ MAX_TILT_DEG = 50.0
 pose detector also "sees" people in clouds and lettering (no_face.mp4), always
 lying flat; a real clip's person starts upright (a flip or a fall mid-track is
 followed by the tracker, which does not apply this rule)."""
+CENTRE_WEIGHT = 0.5
+"""How much a person's distance from the frame's centre counts against their size (the
+automatic choice): a person in a corner needs twice the visible box of a centred one."""
 FACE_MARGIN = 0.5
 """Fraction of the face landmarks' box added on every side for the forehead and chin
 before asking whether the face is inside the frame: a face cut at the eyes has its eye
@@ -78,19 +83,34 @@ def face_in_view(pose: PoseResult, width: int, height: int) -> bool:
     return bool(lo[0] - pad >= 0 and lo[1] - pad >= 0 and hi[0] + pad <= width and hi[1] + pad <= height)
 
 
+def prominence(pose: PoseResult, size: tuple[int, int] | None = None) -> float:
+    """How much a person stands out in a ``size`` = (width, height) frame: px² of the visible
+    body box inside the frame times ``1 - CENTRE_WEIGHT * d``, d the box centre's distance from
+    the frame centre in half diagonals (0 centred, 1 in a corner). Without ``size``: the box's
+    area. (The box alone would favour a person whose legs the pose model guesses below the
+    frame: t1.jpg's woman at the left edge, 700 px of box for 580 px in the picture.)"""
+    b = body_box(pose)
+    if size is None:
+        return float(np.prod(np.maximum(b[2:] - b[:2], 0.0)))
+    frame = np.array([size[0], size[1]], np.float64)
+    b = np.concatenate([np.clip(b[:2], 0, frame), np.clip(b[2:], 0, frame)])
+    d = np.linalg.norm((b[:2] + b[2:]) / 2 - frame / 2) / max(np.linalg.norm(frame / 2), 1e-9)
+    return float(np.prod(b[2:] - b[:2]) * (1.0 - CENTRE_WEIGHT * d))
+
+
+def left_to_right(people: list[PoseResult]) -> list[PoseResult]:
+    """``people`` ordered by torso centre x: the order the ``person`` numbers count in."""
+    return sorted(people, key=lambda p: float(torso_center(p)[0]))
+
+
 def choose_person(people: list[PoseResult], person, size: tuple[int, int] | None = None) -> PoseResult | None:
-    """``person``: "largest" (a face in view first, then the largest body box; ``size`` = the
-    frame's (width, height), None = every face counts as in view) or an int index counted left
-    to right. None when the index is out of range."""
+    """``person``: "largest" (the most prominent: a face in view first, then :func:`prominence`;
+    ``size`` = the frame's (width, height), None = every face counts as in view) or an int index
+    counted left to right. None when the index is out of range."""
     if not people:
         return None
     if person == "largest":
-
-        def visible(p: PoseResult) -> tuple[bool, float]:
-            b = body_box(p)
-            return size is None or face_in_view(p, *size), float(np.prod(b[2:] - b[:2]))
-
-        return max(people, key=visible)
-    ordered = sorted(people, key=lambda p: float(torso_center(p)[0]))
+        return max(people, key=lambda p: (size is None or face_in_view(p, *size), prominence(p, size)))
+    ordered = left_to_right(people)
     index = int(person)
     return ordered[index] if 0 <= index < len(ordered) else None

@@ -10,7 +10,10 @@ one, and on a wide frame not even that when people are small. So:
   body at a square's edge, a guess from the rest of a masked person) is dropped,
   each candidate is looked at again on a clean crop around it, and duplicates
   are merged.
-* **Choosing** (``models.extract.people.choose_person``): the largest upright person
+  On the first frame searched, the people this misses are looked for by their faces too
+  (``models.extract.face_seeds``): a large person in front is sometimes not found by the
+  pose model on the whole frame.
+* **Choosing** (``models.extract.people.choose_person``): the most prominent upright person
   (a face in view first), or the n-th upright person from the left, on the first frame
   where anyone is found.
 * **Following** (:class:`PersonTrack`, :class:`PersonFollower`): each frame, the
@@ -37,6 +40,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..core.roi import SquareCrop, StickyWindow, box_iou
+from .face_seeds import FaceFinder, people_by_faces
 from .landmarkers import PoseLandmarker, PoseResult
 from .people import body_box, body_size, choose_person, torso_center, upright
 
@@ -101,6 +105,12 @@ MIN_TILE = 120
 """Pixels: smaller tiles are not searched. A person below about 60 px is not found at any tile
 size (sports2d's jumper 50 px tall: not in 60, 90 or 135 px tiles; 60 px: found in 150 px
 tiles; 70 px: in 135-200 px tiles), so smaller tiles only cost time (1.3 s on no_face.mp4)."""
+
+
+FACE_LEVELS = (2, 3)
+"""The face-seeded search looks for faces in the long side's squares and in squares of the
+short side / each of these: MediaPipe's face detector finds a face of about a sixth of its
+square or more (bus.jpg's 40 px faces at / 3, t1.jpg's 100-130 px ones at / 2)."""
 
 
 def tile_crops(width: int, height: int, parts: int) -> list[SquareCrop]:
@@ -249,8 +259,9 @@ class PersonTrack:
 class PersonFollower:
     """Runs the detectors to follow one chosen person frame by frame (see module docstring)."""
 
-    def __init__(self, person="largest", model: str = "pose_landmarker_full.task"):
+    def __init__(self, person="largest", model: str = "pose_landmarker_full.task", faces: bool = True):
         self.person = person
+        self.faces = FaceFinder() if faces else None  # the face-seeded search of the first frame
         # Thresholds measured on the sample clips (MediaPipe's are 0.5): presence 0.3 and
         # detection 0.4 keep demo.mp4's jumper through the flip landing; a 0.3 detection also
         # found "people" in face_noface.mov's title lettering. The gate below still decides.
@@ -268,6 +279,8 @@ class PersonFollower:
         if self.frames_searched > SEARCH_EVERY and self.frames_searched % SEARCH_EVERY:
             return None, []  # nobody for a while: search every few frames only
         people = upright(find_people(frame, self.detector))
+        if self.faces is not None and self.frames_searched == 1:
+            people = _merge(people + upright(self.by_faces(frame, people)))
         levels = [n for n in TILE_LEVELS if min(frame.shape[:2]) / n >= MIN_TILE]
         for parts in levels if not people and self.frames_searched == 1 else ():
             people = upright(find_people(frame, self.detector, tile_crops(frame.shape[1], frame.shape[0], parts), 1))
@@ -279,6 +292,14 @@ class PersonFollower:
             self.tracker.reset()
             self.window.reset()
         return chosen, people
+
+    def by_faces(self, frame: np.ndarray, known: list[PoseResult]) -> list[PoseResult]:
+        """The people whose faces are found (``face_seeds``) and who are not in ``known``."""
+        H, W = frame.shape[:2]
+        squares = search_crops(W, H)
+        squares = squares[1:] or squares  # the squares along the long side, or the square frame
+        squares += [c for n in FACE_LEVELS if min(W, H) / n >= MIN_TILE for c in tile_crops(W, H, n)]
+        return people_by_faces(frame, self.detector, self.faces.boxes(frame, squares), known)
 
     def step(self, frame: np.ndarray) -> PoseResult | None:
         """The tracked person on the next frame, or None when not found."""
@@ -309,3 +330,5 @@ class PersonFollower:
     def close(self) -> None:
         self.tracker.close()
         self.detector.close()
+        if self.faces is not None:
+            self.faces.close()
