@@ -310,6 +310,19 @@ def heads_from_body(
     return rotation, centre, radius
 
 
+def fitted_heads(motion: Motion, centre: np.ndarray, radius: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A character fitted to its silhouette (``models.extract.stylized``) carries its head
+    circle as ``fitted_head`` (T, 4): centre xyz and radius in metres on the fitted body's
+    scale. It sizes and places the sphere (a chibi's head is far above an adult's 0.095 m);
+    a face mesh found on it still turns the sphere."""
+    fitted = motion.get("fitted_head")
+    if fitted is None:
+        return centre, radius
+    fitted = np.asarray(fitted, np.float64)
+    use = np.asarray(motion.valid, bool) & (fitted[:, 3] > 0)
+    return np.where(use[:, None], fitted[:, :3], centre), np.where(use, fitted[:, 3], radius)
+
+
 def fit_head_sphere(motion: Motion, smoothing: float = 1.5, max_hold: int = 12) -> Motion:
     """The head sphere of every frame (see the module docstring). Never mutates ``motion``.
 
@@ -343,6 +356,7 @@ def fit_head_sphere(motion: Motion, smoothing: float = 1.5, max_hold: int = 12) 
         )
     else:
         rotation, centre, radius = heads_from_body(body_ctr, body_ok, max_hold)
+    centre, radius = fitted_heads(motion, centre, radius)
     return motion.replace(
         head_center=centre.astype(np.float32),
         head_radius=radius.astype(np.float32),

@@ -1,0 +1,154 @@
+"""Skeleton Extract on stylized characters (issue 20): the dev set of
+``scripts/harness/stylized_media.py`` (3D-rendered Fluent people, Kenney's alien, a hand-drawn
+creature), before (the extraction at commit f2eefae) and after, in one run.
+
+Per picture, on the character shown on a plain background (and, after, also with its alpha
+given as the mask), with the silhouette = the art's alpha (>= 0.5):
+
+* found: a skeleton came out (before: MediaPipe, or "no person was found");
+* on: share of the 13 checked body joints (nose, shoulders, elbows, wrists, hips, knees,
+  ankles) inside the silhouette dilated by 4 % of its height;
+* nose / ankles: nose in the silhouette box's upper half, both ankles in its lower third;
+* retarget: sports2d demo.mp4 frames 0-29 (MediaPipe, head sphere) retargeted onto the picture
+  (``match reference``, no edits): share of the 29 joints of its first frame inside the
+  dilated silhouette.
+
+    .venv/bin/python -m benchmarks.bench_stylized [--before /tmp/h1_before]
+
+``--before``: a checkout of f2eefae (made with ``git worktree add`` if the folder is missing);
+its ``extract_image`` runs there in a subprocess with this venv. Goals: every picture found,
+on >= 90 %, nose and ankles placed, retarget >= 85 %.
+
+Real photos: the same path on the sample photo and clip frames keeps the detection (printed
+as "kept"), so their figures (bench_alignment, bench_extract_quality) do not move.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+
+from models.core.skeleton import BODY
+from models.extract.stylized import CHECKED, extract_character, joints_inside
+from models.head.sphere import fit_head_sphere
+from models.retarget.transfer import retarget
+from scripts.harness.stylized_media import PICTURES, dev_picture
+from tests.unit import alignment_measure as am
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BEFORE_COMMIT = "f2eefae"
+_BEFORE_SCRIPT = """
+import json, sys
+import numpy as np
+sys.path.insert(0, {root!r})
+from scripts.harness.stylized_media import PICTURES, dev_picture
+sys.path.pop(0)
+sys.path.insert(0, '.')
+from models.core.errors import DreamActorError
+from models.extract.driver import extract_image
+out = {{}}
+for name in PICTURES:
+    rgb, _ = dev_picture(name)
+    try:
+        m = extract_image(rgb)
+        out[name] = {{"joints2d": m.joints2d[0].tolist(), "conf": m.conf[0].tolist()}}
+    except DreamActorError as e:
+        out[name] = {{"error": e.what}}
+print("JSON" + json.dumps(out))
+"""
+
+
+def before_run(folder: str) -> dict:
+    """Joints of every dev picture from the extraction of ``folder`` (a checkout of f2eefae)."""
+    if not os.path.isdir(folder):
+        subprocess.run(["git", "-C", ROOT, "worktree", "add", "--detach", folder, BEFORE_COMMIT], check=True)
+    env = dict(os.environ, PYTHONPATH=folder)
+    done = subprocess.run(
+        [sys.executable, "-c", _BEFORE_SCRIPT.format(root=ROOT)],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    line = [x for x in done.stdout.splitlines() if x.startswith("JSON")][-1]
+    return json.loads(line[4:])
+
+
+def scores(joints2d: np.ndarray, conf: np.ndarray, silhouette: np.ndarray) -> dict:
+    """on / nose / ankles figures of one skeleton (see the module docstring)."""
+    idx = [BODY[n] for n in CHECKED]
+    on = float(joints_inside(joints2d[idx], silhouette).mean())
+    rows, top = np.flatnonzero(silhouette.any(1)), None
+    top, height = rows[0], rows[-1] - rows[0] + 1
+    nose = joints2d[BODY["nose"], 1] < top + 0.5 * height
+    ankles = all(joints2d[BODY[a], 1] >= top + 2 / 3 * height for a in ("left_ankle", "right_ankle"))
+    return {"on": on, "nose": bool(nose), "ankles": bool(ankles)}
+
+
+def retarget_on(reference, silhouette: np.ndarray, driver) -> float:
+    """Share of the driver's first retargeted frame's 29 joints inside the silhouette."""
+    out, _ = retarget(driver, fit_head_sphere(reference))
+    t = int(np.flatnonzero(out.valid)[0])
+    return float(joints_inside(out.joints2d[t], silhouette).mean())
+
+
+def _cell(s: dict | None) -> str:
+    if s is None:
+        return "not found".ljust(22)
+    ok = "ok" if s["on"] >= 0.9 and s["nose"] and s["ankles"] else "--"
+    return f"on {s['on']:4.0%} nose {'y' if s['nose'] else 'n'} ank {'y' if s['ankles'] else 'n'} {ok}"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--before", default="/tmp/h1_before", help="checkout of f2eefae ('' to skip)")
+    args = ap.parse_args()
+    before = before_run(args.before) if args.before else {}
+    driver = am.clip_motion("demo.mp4", 0, 30)
+
+    print(
+        f"{'picture':26s} | {'before (f2eefae)':22s} {'rt':>4s} | {'after, plain':22s} {'rt':>4s} | "
+        f"{'after, alpha as mask':22s} {'rt':>4s}"
+    )
+    totals = {"before": [], "plain": [], "mask": []}
+    for name in PICTURES:
+        rgb, sil = dev_picture(name)
+        cells = []
+        b = before.get(name)
+        if b is None or "error" in b:
+            cells.append((None, float("nan")))
+        else:
+            from models.core.motion import Motion  # noqa: F401  (the before skeleton is scored in 2D only)
+
+            j, c = np.array(b["joints2d"]), np.array(b["conf"])
+            cells.append((scores(j, c, sil), float("nan")))
+        for key, mask in (("plain", None), ("mask", 1.0 - sil.astype(np.float32))):  # LoadImage: 1 - alpha
+            m = extract_character(rgb, mask)
+            cells.append((scores(m.joints2d[0], m.conf[0], sil), retarget_on(m, sil, driver)))
+        for k, (s, _) in zip(totals, cells):
+            totals[k].append(s)
+        print(
+            f"{name:26s} | "
+            + " | ".join(f"{_cell(s)} {rt:4.0%}" if rt == rt else f"{_cell(s)} {'':>4s}" for s, rt in cells)
+        )
+    for k, rows in totals.items():
+        found = [s for s in rows if s is not None]
+        good = [s for s in found if s["on"] >= 0.9 and s["nose"] and s["ankles"]]
+        mean_on = np.mean([s["on"] for s in found]) if found else float("nan")
+        print(f"{k:7s}: found {len(found)}/{len(rows)}, all goals {len(good)}/{len(rows)}, mean on {mean_on:.0%}")
+
+    print("\nreal photos through the same path (the detection must be kept):")
+    for name, frame in (("astronaut.png", -1), ("demo.mp4", 0), ("demo.mp4", 80)):
+        m = extract_character(am.photo(name, frame))
+        info = str(m.get("info", ""))
+        print(f"  {name} frame {frame}: {'FITTED' if 'FITTED' in info else 'kept'}")
+
+
+if __name__ == "__main__":
+    main()

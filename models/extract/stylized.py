@@ -1,0 +1,159 @@
+"""Skeleton Extract on a picture of any character: the landmark models first, the
+silhouette fit (``models.extract.character_fit``) when they find nobody or a body that does
+not agree with the character's silhouette.
+
+A detection is kept when its confident body joints fall on the silhouette (dilated by
+``SLACK`` of its height: ``AGREE`` of them at least), its nose is in the silhouette's upper
+half and, for a whole figure (silhouette clear of the picture's bottom edge), its ankles are
+in the lower third. Photos of people on busy backgrounds have no silhouette
+(``models.extract.silhouette``) and keep the detection whatever it is, as before.
+
+The fitted Motion: the 2D fit lifted on the camera rays at the depth where the character's
+height is ``BODY_HEIGHT_M`` (the depth only sets the metric scale, which framing and bone
+lengths read consistently), a flat pose facing the camera; confidences from the fit (0.5
+measured, 0.3 guessed); the head circle as ``fitted_head`` (1, 4): centre xyz and radius in
+metres, which ``models.head.sphere`` uses for the head sphere; ``info`` says it is a fit.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+from scipy import ndimage
+
+from ..core.errors import DreamActorError
+from ..core.motion import Motion, default_camera
+from ..core.skeleton import BODY
+from .character_fit import CharacterFit, fit_character
+from .driver import extract_image
+from .face_mesh import NUM_BLENDSHAPES
+from .landmarkers import NUM_HAND_LANDMARKS
+from .silhouette import foreground
+
+BODY_HEIGHT_M = 1.7
+SLACK = 0.04
+AGREE = 0.9
+CHECKED = (
+    "nose",
+    "left_shoulder",
+    "right_shoulder",
+    "left_elbow",
+    "right_elbow",
+    "left_wrist",
+    "right_wrist",
+    "left_hip",
+    "right_hip",
+    "left_knee",
+    "right_knee",
+    "left_ankle",
+    "right_ankle",
+)
+"""The body joints a detection is checked on."""
+
+
+def joints_inside(points: np.ndarray, silhouette: np.ndarray, slack: float = SLACK) -> np.ndarray:
+    """(N,) bool: points (N, 2) px on the silhouette dilated by ``slack`` of its height."""
+    rows = np.flatnonzero(silhouette.any(1))
+    grow = max(1, int(round(slack * (rows[-1] - rows[0] + 1))))
+    dilated = ndimage.binary_dilation(silhouette, iterations=grow)
+    H, W = silhouette.shape
+    p = np.round(np.asarray(points, float)).astype(int)
+    ok = (p[:, 0] >= 0) & (p[:, 0] < W) & (p[:, 1] >= 0) & (p[:, 1] < H)
+    out = np.zeros(len(p), bool)
+    out[ok] = dilated[p[ok, 1], p[ok, 0]]
+    return out
+
+
+def disagreement(motion: Motion, silhouette: np.ndarray, min_conf: float = 0.5) -> str | None:
+    """Why a one-frame detection does not match the character's silhouette, or None."""
+    idx = [BODY[n] for n in CHECKED]
+    conf, pts = motion.conf[0, idx], motion.joints2d[0, idx]
+    seen = conf >= min_conf
+    if seen.sum() < 5:
+        return f"only {int(seen.sum())} body joints were detected"
+    inside = joints_inside(pts[seen], silhouette)
+    if inside.mean() < AGREE:
+        return f"only {inside.mean():.0%} of the detected joints lie on the character"
+    rows = np.flatnonzero(silhouette.any(1))
+    top, height = rows[0], rows[-1] - rows[0] + 1
+    nose = motion.joints2d[0, BODY["nose"]]
+    if motion.conf[0, BODY["nose"]] >= min_conf and nose[1] > top + 0.5 * height:
+        return "the detected head is in the character's lower half"
+    if rows[-1] < silhouette.shape[0] - 2:  # the whole figure is in the picture: its feet too
+        ankles = [BODY["left_ankle"], BODY["right_ankle"]]
+        if not all(motion.conf[0, a] >= min_conf and motion.joints2d[0, a, 1] >= top + 2 / 3 * height for a in ankles):
+            return "the detection stops short of the character's feet"
+    return None
+
+
+def fitted_motion(image_size: tuple[int, int], fit: CharacterFit, why: str, source: str) -> Motion:
+    """A one-frame Motion from a silhouette fit (see the module docstring)."""
+    W, H = image_size
+    camera = default_camera(W, H)
+    f, cx, cy = camera[0, 0], camera[0, 2], camera[1, 2]
+    depth = f * BODY_HEIGHT_M / max(float(fit.box[3] - fit.box[1]), 1.0)
+
+    def lift(p):
+        p = np.asarray(p, np.float64)
+        return np.stack([(p[..., 0] - cx) / f * depth, (p[..., 1] - cy) / f * depth, np.full(p.shape[:-1], depth)], -1)
+
+    m = Motion.empty(1, (W, H), 1.0, BODY, num_face=478, camera=camera)
+    m.valid[:] = True
+    m.joints2d[0] = fit.joints2d
+    m.joints3d[0] = lift(fit.joints2d)
+    m.conf[0] = fit.conf
+    head = np.concatenate([lift(fit.head_centre), [fit.head_radius * depth / f]])
+    notes = "; ".join(fit.notes)
+    info = (
+        f"skeleton FITTED to the character's silhouette (from {source}), not detected: {why}. "
+        f"Head radius {fit.head_radius:.0f} px; confidence {fit.conf.max():.1f} on fitted joints, "
+        f"{fit.conf.min():.1f} on guessed ones" + (f"; {notes}" if notes else "")
+    )
+    return m.replace(
+        hands3d=np.zeros((1, 2, NUM_HAND_LANDMARKS, 3), np.float32),
+        face3d=np.zeros((1, 478, 3), np.float32),
+        face_valid=np.zeros(1, bool),
+        face_blendshapes=np.zeros((1, NUM_BLENDSHAPES), np.float32),
+        face_matrix=np.eye(4, dtype=np.float32)[None],
+        filled=np.zeros(1, bool),
+        person_box=fit.box[None].astype(np.float32),
+        fitted_head=head[None].astype(np.float32),
+        info=info,
+    ).validate()
+
+
+def detect_or_fit(rgb: np.ndarray, mask: np.ndarray | None, detect: Callable[[], Motion]) -> Motion:
+    """``detect()`` (the landmark models on the picture), replaced by the silhouette fit where
+    it finds nobody or disagrees with the character (see the module docstring)."""
+    silhouette, source = foreground(rgb, mask)
+    try:
+        motion = detect()
+    except DreamActorError as e:
+        if silhouette is None or not e.what.startswith("no person"):
+            raise
+        motion, why = None, "the landmark models found no person"
+    if silhouette is None:
+        return motion
+    if motion is not None:
+        why = disagreement(motion, silhouette)
+        if why is None:
+            return motion
+    H, W = silhouette.shape
+    return fitted_motion((W, H), fit_character(silhouette), why, source)
+
+
+def extract_character(image: np.ndarray, mask: np.ndarray | None = None, **detector) -> Motion:
+    """Skeleton Extract's picture path: :func:`~models.extract.driver.extract_image` (``detector``:
+    its keyword arguments) on image (H, W, 3) uint8 RGB, or the silhouette fit (see the module
+    docstring). ``mask`` (H, W) in [0, 1]: the character's alpha or its inverse, optional."""
+    rgb = np.asarray(image)[..., :3]
+    if mask is not None:
+        mask = np.asarray(mask, np.float32)
+        if mask.shape != rgb.shape[:2]:
+            raise DreamActorError(
+                f"the mask is {mask.shape[1]}x{mask.shape[0]} but the image is {rgb.shape[1]}x{rgb.shape[0]}",
+                fix="connect the MASK that came with this image (core Load Image's second output)",
+                input="mask",
+            )
+    return detect_or_fit(rgb, mask, lambda: extract_image(rgb, **detector))
