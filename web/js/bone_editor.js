@@ -512,8 +512,16 @@ class BoneEditor {
         "Presets, the bone slider, link and undo work already."]);
       return;
     }
-    // a reference drag holds the view still: each repose brings new motion bounds
-    const view = this.drag?.view ?? fitView(P.image_size, P.bounds, w, h, 14);
+    // posing the reference holds the view still (each repose brings new motion bounds): the
+    // picture must not move under the joint being placed
+    let view = this.drag?.view ?? fitView(P.image_size, P.bounds, w, h, 14);
+    if (this.poseMode) {
+      const key = `${w}x${h}:${P.image_size}`;
+      if (this.heldView?.key !== key) this.heldView = { key, view };
+      view = this.heldView.view;
+    } else {
+      this.heldView = null;
+    }
     this.view = view;
     const [x0, y0] = toCanvas(view, [0, 0]);
     const [x1, y1] = toCanvas(view, P.image_size);
@@ -668,7 +676,7 @@ class BoneEditor {
     }
     const j = P.joint_names.indexOf(this.bone);
     const p = P.parents[j];
-    if (j > 0) {
+    if (j > 0 && !this.poseMode) {
       // the label sits beside the bone's middle, on the side away from the body (sideways first)
       const label = `${BONE_LABELS[this.bone] ?? this.bone} \u00d7${boneScale(this.edits, this.bone).toFixed(2)}`;
       const [ax, ay] = pts[p];
