@@ -101,7 +101,8 @@ class BoneRetarget(io.ComfyNode):
             description="Puts the driving motion on the reference character's body: every bone keeps the driver's "
             "direction and takes the character's length (x the artist's scale from the bone editor), "
             "feet in contact are planted, and the result is framed into the reference picture. "
-            "Drag a joint along its bone in the editor to lengthen or shorten that bone.",
+            "Drag a joint along its bone in the editor to lengthen or shorten that bone, or press "
+            "'Pose reference' and drag the character's own joints onto the picture.",
             # an output node: it runs (or re-sends its cached editor preview) on every queue, even with
             # nothing connected downstream, so the bone editor always has its picture
             is_output_node=True,
@@ -117,7 +118,8 @@ class BoneRetarget(io.ComfyNode):
                     default=DEFAULT_EDITS,
                     tooltip="The bone editor's state as JSON: a preset (match reference, keep driver, "
                     "heroic, chibi, long legs), per-bone scales (the final value, "
-                    f"{lo} to {hi}) and whether left/right edits are linked. "
+                    f"{lo} to {hi}), whether left/right edits are linked, and the reference's "
+                    "joints placed by hand ('Pose reference': joint -> [x, y] picture pixels). "
                     "Edit it with the editor below the node.",
                 ),
                 io.Combo.Input(

@@ -345,3 +345,45 @@ def test_preview_route_rejects_bad_bodies_and_unknown_previews(server, chain):
     assert status == 400 and "once" in json.loads(got)["error"]
     status, got, _ = _get(server, _query(name="retarget_rt_0123456789ab"))
     assert status == 404 and "queue the prompt" in json.loads(got)["error"]
+
+
+REPOSE = "/dreamactor/retarget_repose"
+
+
+def test_repose_route_retargets_the_run_again_with_placed_reference_joints(server, chain):
+    """The editor's 'Pose reference': the node's stored inputs retargeted again with a joint of the
+    reference placed by hand; the new preview's reference has it exactly there."""
+    name = chain[0]["rt"]["dreamactor_retarget"][0]["name"]
+    first = json.loads(_get(server, _query(name=name))[1])
+    head = BODY["head"]
+    placed = [first["reference"]["joints2d"][head][0] + 25.0, first["reference"]["joints2d"][head][1] - 10.0]
+    edits = json.dumps({"preset": "heroic", "reference_joints": {"head": placed}})
+    status, body = _post(server, "/api" + REPOSE, json.dumps({"name": name, "bone_edits": edits}).encode())
+    assert status == 200, body[:300]
+    new = json.loads(body)["name"]
+    assert new != name and new.startswith("retarget_")
+    p = json.loads(_get(server, _query(name=new))[1])
+    assert p["edits"]["reference_joints"] == {"head": placed} and p["edits"]["preset"] == "heroic"
+    np.testing.assert_allclose(p["reference"]["joints2d"][head], placed, atol=1e-3)
+    assert "reference posed by hand: head placed" in p["info"] and p["inputs"] == first["inputs"]
+    assert p["image"]["filename"] == new + ".png"  # its own picture: pruning the run's keeps it
+    # the portrait is framed on the head: the retarget's head moved with it on the framing frame
+    t = first["framing"]["t0"]
+    a, b = (json.loads(_get(server, _query(name=n, frame=t))[1]) for n in (name, new))
+    shift = np.asarray(b["frames"][0]["pose3d"][head]) - np.asarray(a["frames"][0]["pose3d"][head])
+    assert np.linalg.norm(shift) > 0.01
+    # a repose of a repose starts again from the run's inputs
+    status, body = _post(server, REPOSE, json.dumps({"name": new, "bone_edits": "{}"}).encode())
+    again = json.loads(_get(server, _query(name=json.loads(body)["name"]))[1])
+    np.testing.assert_allclose(again["reference"]["joints2d"], first["reference"]["joints2d"], atol=1e-4)
+    for req, code, words in (
+        (b"not json", 400, "not JSON"),
+        (json.dumps({"name": name}).encode(), 400, "'bone_edits' must be"),
+        (json.dumps({"name": name, "bone_edits": '{"reference_joints": {"hed": [1, 2]}}'}).encode(), 400, "'hed'"),
+        (json.dumps({"name": name, "bone_edits": "{}", "frame": 0}).encode(), 400, "unknown parameter"),
+        (json.dumps({"name": "../x", "bone_edits": "{}"}).encode(), 400, "not a preview name"),
+        (json.dumps({"name": "retarget_rt_0123456789ab", "bone_edits": "{}"}).encode(), 404, "queue the prompt"),
+        (b'{"name": "' + b"a" * 40000 + b'"}', 413, "larger than"),
+    ):
+        status, got = _post(server, REPOSE, req)
+        assert status == code and words in json.loads(got)["error"], (req[:60], status, got[:300])
