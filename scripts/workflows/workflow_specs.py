@@ -43,7 +43,6 @@ NEGATIVE = (
     "blurry, low quality, distorted face, deformed hands, extra fingers, extra limbs, flicker, "
     "static frame, watermark, subtitles"
 )
-CHIBI_EDITS = BoneEdits(preset="chibi", scales={"head": 1.4, "left_wrist": 0.75}).to_json()
 
 GREEN, PURPLE, BROWN, GREY = "#8A8", "#a1309b", "#b06634", "#444"  # group colours (LiteGraph's palette)
 
@@ -402,30 +401,45 @@ def long_video() -> Spec:
     )
 
 
-STYLISED_NOTE = f"""
-## A stylised character: bone edits from the visual editor
+STYLIZED_NOTE = f"""
+## A stylized character: a reference posed by hand, then edited bones
 
 For a character whose proportions are not a real person's (a chibi, a cartoon hero), the driving
-motion is retargeted onto **edited bone lengths**. This graph starts from the `chibi` preset (big head,
-short limbs and torso) plus two manual edits (the head at x1.4 instead of the preset's x1.6, the
-forearms at x0.75, left and right linked).
+motion is retargeted onto **edited bone lengths**, from **a reference skeleton you can pose by hand**:
+character picture -> *Skeleton Extract* -> the bone editor in *Bone Retarget* -> *Render Guide*.
 
-**The editor**: queue once; the *Bone Retarget* node then shows the character with its skeleton and the
-retargeted pose for any frame. Drag a joint along its bone, or pick a bone and use its slider; presets,
-left/right link, undo and reset are above the picture. The edits live in the node (`bone_edits`), so
-they are saved with the workflow. *Check the pose* renders the retargeted guide so you can look at the
-whole clip before sampling.
+**Pose the reference**: Skeleton Extract may miss joints on a drawn character, or hide them (here the
+photo hides both hands: one behind the helmet, one at the frame's edge). In the editor press
+**Pose reference** and drag any joint of the character's skeleton onto the picture: a placed joint
+sits exactly where you drop it, the joints below it come along, and the retarget follows (its
+bones keep their lengths; the server recomputes the preview a moment after each drop). This graph
+ships with both wrists placed on the sample photo.
 
-Use your stylised character picture in *Character* (the sample is a photo).
+**Edit the bones**: the `chibi` preset (big head, short limbs and torso) plus two manual edits (the
+head at x1.4 instead of the preset's x1.6, the forearms at x0.75, left and right linked). Press
+**Pose reference** again to drag joints along their bones, or pick a bone and use its slider;
+presets, left/right link, undo and reset are above the picture.
+
+Queue once to fill the editor. The pose and the edits live in the node (`bone_edits`), so they are
+saved with the workflow. *Check the pose* renders the retargeted guide so you can look at the whole
+clip before sampling.
+
+Use your stylized character picture in *Character* (the sample is a photo): its placements are in
+the sample's pixels, so press **Reset** (or ↺ on each placed joint) and pose your own.
 
 **Models**:
 {ALL_MODELS_NOTE}
 
-Output: `output/DreamActor/stylised_*.mp4`.
+Output: `output/DreamActor/stylized_*.mp4`.
 """
+STYLIZED_POSE = {"left_wrist": [328.0, 402.0], "right_wrist": [142.0, 486.0]}
+"""The sample photo's hands, hidden from Skeleton Extract, placed by hand (reference pixels)."""
+STYLIZED_EDITS = BoneEdits(
+    preset="chibi", scales={"head": 1.4, "left_wrist": 0.75}, reference_joints=STYLIZED_POSE
+).to_json()
 
 
-def stylised_character() -> Spec:
+def stylized_character() -> Spec:
     check = Group(
         "Check the pose (optional)",
         3,
@@ -438,19 +452,19 @@ def stylised_character() -> Spec:
             Node(
                 "pose_check_save",
                 "DreamActorSaveVideo",
-                {"video": Out("pose_check", "video"), "filename_prefix": "DreamActor/stylised_pose"},
+                {"video": Out("pose_check", "video"), "filename_prefix": "DreamActor/stylized_pose"},
             ),
         ],
         color=GREY,
     )
     return animation_spec(
-        "stylised_character",
-        STYLISED_NOTE,
+        "stylized_character",
+        STYLIZED_NOTE,
         FULL_BODY_CLIP,
         77,
-        "DreamActor/stylised",
-        {"steps": 20, "cache_name": "stylised"},
-        retarget={"bone_edits": CHIBI_EDITS},
+        "DreamActor/stylized",
+        {"steps": 20, "cache_name": "stylized"},
+        retarget={"bone_edits": STYLIZED_EDITS},
         extra_groups=(check,),
     )
 
@@ -626,7 +640,7 @@ SPECS = (
     full_body_animation,
     portrait_animation,
     long_video,
-    stylised_character,
+    stylized_character,
     pseudo_multi_reference,
     talking_character,
     redub,

@@ -216,12 +216,18 @@ def _nodes(prompt: dict, class_type: str) -> list[str]:
 
 
 def check_bone_edits_arrived(srv, prompt: dict, entry: dict) -> None:
-    """The retarget ran with the workflow's bone edits (the stylised preset and manual scales)."""
+    """The retarget ran with the workflow's bone edits (the stylized preset, manual scales and the
+    reference joints placed by hand: the server's reference has them exactly there)."""
     for i in _nodes(prompt, "DreamActorBoneRetarget"):
         name = entry["outputs"][i]["dreamactor_retarget"][0]["name"]
-        edits = srv.get(f"/dreamactor/retarget_preview?name={name}&frame=0&count=1")["edits"]
-        sent = json.loads(prompt[i]["inputs"]["bone_edits"])
+        preview = srv.get(f"/dreamactor/retarget_preview?name={name}&frame=0&count=1")
+        edits, sent = preview["edits"], json.loads(prompt[i]["inputs"]["bone_edits"])
         assert (edits["preset"], edits["scales"]) == (sent["preset"], sent["scales"])
+        placed = sent.get("reference_joints", {})
+        assert edits.get("reference_joints", {}) == placed
+        for joint, xy in placed.items():
+            got = preview["reference"]["joints2d"][preview["joint_names"].index(joint)]
+            assert abs(got[0] - xy[0]) < 1e-3 and abs(got[1] - xy[1]) < 1e-3, (joint, got, xy)
 
 
 def check_pseudo_references_fed_the_second_pass(prompt: dict, entry: dict) -> None:

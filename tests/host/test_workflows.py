@@ -20,7 +20,7 @@ NAMES = (
     "full_body_animation",
     "portrait_animation",
     "long_video",
-    "stylised_character",
+    "stylized_character",
     "pseudo_multi_reference",
     "talking_character",
     "redub",
