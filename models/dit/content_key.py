@@ -2,16 +2,19 @@
 again by the same inputs in any process (``content_key``), and fingerprints of a model's
 weights (``module_fingerprint``) and of a video's frames (``video_identity``).
 
-Comfy-free: it walks tensors, arrays, numbers, strings, containers, dataclasses and plain
-objects, never object ids. Keys are salted with the segment cache's format version, so a new
+Comfy-free: it walks tensors, arrays, numbers, strings, containers, dataclasses, plain
+objects and callables with what they captured (closure cells, defaults, functools.partial
+arguments, a bound method's object), never object ids. Keys are salted with the segment cache's format version, so a new
 format never finds an old folder.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import os
+import types
 from typing import Any
 
 import numpy as np
@@ -43,6 +46,74 @@ def _tensor_to_numpy(t) -> np.ndarray:
     if t.dtype.is_floating_point and t.dtype not in (torch.float16, torch.float32, torch.float64):
         t = t.float()
     return t.cpu().contiguous().numpy()
+
+
+#: attributes of a host model patcher that follow its load state, not what it computes
+PATCHER_STATE = ("backup", "object_patches_backup", "pinned", "hook_backup", "cached_hook_patches")
+
+
+def _is_module(obj) -> bool:
+    return hasattr(obj, "named_parameters") and hasattr(obj, "named_buffers") and hasattr(obj, "state_dict")
+
+
+def _is_patcher(obj) -> bool:
+    """A host ModelPatcher (duck-typed): its weights are the model's, its patches are by value."""
+    return all(hasattr(obj, a) for a in ("patches", "model_options", "backup", "clone"))
+
+
+def _update_code(h, code, depth: int, seen: set) -> None:
+    """A function's code by value: bytecode, names and constants (nested code included)."""
+    h.update(code.co_code)
+    h.update(repr(code.co_names).encode())
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            _update_code(h, const, depth + 1, seen)
+        else:
+            _update(h, const, depth + 1, seen)
+
+
+def _cell_value(cell):
+    try:
+        return cell.cell_contents
+    except ValueError:  # a cell not filled yet
+        return "<empty cell>"
+
+
+def _update_callable(h, obj, depth: int, seen: set) -> bool:
+    """Feed a function, functools.partial or bound method with what it captured (closure
+    cells, defaults, partial args and keywords, the bound object's state): a strength held
+    by a patch function changes the key. Returns False for other objects."""
+    if isinstance(obj, functools.partial):
+        h.update(b"partial;")
+        for part in (obj.func, obj.args, obj.keywords):
+            _update(h, part, depth + 1, seen)
+    elif isinstance(obj, types.MethodType):
+        h.update(b"method;")
+        _update(h, obj.__func__, depth + 1, seen)
+        _update(h, obj.__self__, depth + 1, seen)
+    elif isinstance(obj, types.FunctionType):
+        h.update(f"fn:{obj.__module__}.{obj.__qualname__};".encode())
+        _update_code(h, obj.__code__, depth, seen)
+        for part in (obj.__defaults__, obj.__kwdefaults__, [_cell_value(c) for c in obj.__closure__ or ()]):
+            _update(h, part, depth + 1, seen)
+    elif isinstance(obj, (type, types.BuiltinFunctionType)):
+        h.update(f"fn:{getattr(obj, '__module__', '')}.{obj.__qualname__};".encode())
+    else:
+        return False
+    return True
+
+
+def _update_object(h, obj, depth: int, seen: set) -> None:
+    """A plain or callable object: its class and attributes (private ones too: a patch object
+    may keep its strength in ``self._strength``); a torch module by its weights; a host model
+    patcher without the attributes that only follow its load state."""
+    h.update(f"obj:{type(obj).__module__}.{type(obj).__qualname__};".encode())
+    if _is_module(obj):
+        h.update(module_fingerprint(obj).encode())
+        return
+    skip = PATCHER_STATE if _is_patcher(obj) else ()
+    attrs = {k: v for k, v in vars(obj).items() if not k.startswith("__") and k not in skip}
+    _update(h, attrs, depth + 1, seen)
 
 
 def _update(h, obj: Any, depth: int = 0, seen: set | None = None) -> None:
@@ -91,11 +162,12 @@ def _update(h, obj: Any, depth: int = 0, seen: set | None = None) -> None:
         for f in dataclasses.fields(obj):
             h.update(f.name.encode())
             _update(h, getattr(obj, f.name), depth + 1, seen)
-    elif callable(obj) and hasattr(obj, "__qualname__"):
-        h.update(f"fn:{getattr(obj, '__module__', '')}.{obj.__qualname__};".encode())
+    elif isinstance(obj, types.ModuleType):
+        h.update(f"pymodule:{obj.__name__};".encode())
+    elif _update_callable(h, obj, depth, seen):
+        return
     elif hasattr(obj, "__dict__"):
-        h.update(f"obj:{type(obj).__module__}.{type(obj).__qualname__};".encode())
-        _update(h, {k: v for k, v in vars(obj).items() if not k.startswith("_")}, depth + 1, seen)
+        _update_object(h, obj, depth, seen)
     else:
         h.update(f"type:{type(obj).__module__}.{type(obj).__qualname__};".encode())
 

@@ -21,7 +21,14 @@ ComfyUI is never imported here) and changes only what DreamActor needs:
   the face tokens get that many zero frames; self-attention sees all of them.
 
 With ``face_strength == pose_strength == 1`` and one reference the forward is the
-host's forward (the tests check it to 1e-5 in fp32).
+host's forward; with k references it is the host's forward with its pose and face
+offsets at frame k (tests/unit/test_forward_host_patches.py runs the host's own
+AnimateWanModel both ways, with patches, and checks it to 1e-5 in fp32).
+
+Patches after each block (``patches['double_block']``: Uni3C-style) receive what the
+newest core's Wan models pass: ``x`` the video part of the input (the frames after the
+k references) and ``img_offset`` the references' token count, as core's Wan-Animate-2
+does for its one reference slot. Core's own Wan-Animate forward calls none of them.
 
 Shapes: B batch, C_in latent+concat channels (36 for Animate: 16 noise + 4 mask +
 16 image), T latent frames incl. the references, H, W latent size, D model width,
@@ -32,6 +39,7 @@ F face frames (video frames), T_f face-token frames, N face tokens per frame (5:
 from __future__ import annotations
 
 import functools
+import inspect
 import math
 from dataclasses import dataclass
 
@@ -54,6 +62,24 @@ FACE_ADAPTER_EVERY = 5
 FACE_ENCODE_BATCH = 8
 #: sub-modules only Wan-Animate has
 ANIMATE_MODULES = ("pose_patch_embedding", "motion_encoder", "face_encoder", "face_adapter")
+#: the Wan DiT parts the forward calls
+WAN_PARTS = (
+    "patch_embedding",
+    "time_embedding",
+    "time_projection",
+    "text_embedding",
+    "blocks",
+    "head",
+    "unpatchify",
+    "rope_encode",
+)
+#: keywords the forward passes to each block (as the host's forward_orig does)
+BLOCK_KWARGS = ("e", "freqs", "context", "context_img_len", "transformer_options")
+#: model kwargs the host's Wan-Animate forward reads or ignores: ``control`` and
+#: ``crossattn_controlnet`` (ControlNet inputs: core's Wan forward ignores them) and
+#: ``reference_latent`` (read only by Wan models with a ``ref_conv``, which Animate has not);
+#: pose and face are ours to read
+HOST_KWARGS = ("control", "crossattn_controlnet", "reference_latent", "pose_latents", "face_pixel_values")
 #: what the user needs when their MODEL is not Wan-Animate
 ANIMATE_FILE = "wan2.2_animate_14B_bf16.safetensors"
 ANIMATE_FOLDER = "ComfyUI/models/diffusion_models"
@@ -85,10 +111,43 @@ def diffusion_model_of(model):
     return getattr(inner, "diffusion_model", inner)
 
 
-def check_is_wan_animate(model):
-    """Return the AnimateWanModel inside ``model``; raise DreamActorError if it is not one."""
-    dm = diffusion_model_of(model)
+def _accepts(fn, names) -> bool:
+    """Whether callable ``fn`` takes every keyword in ``names`` (or any keyword, ``**kwargs``)."""
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
+        return True
+    return set(names) <= {p.name for p in params}
+
+
+def missing_behaviour(dm) -> list[str]:
+    """What the DreamActor forward calls on ``dm`` and does not find (empty for Wan-Animate):
+    the Animate sub-modules, the Wan DiT parts and the keyword arguments it passes them."""
     missing = [m for m in ANIMATE_MODULES if getattr(dm, m, None) is None]
+    missing += [m for m in WAN_PARTS if getattr(dm, m, None) is None]
+    if missing:
+        return missing
+    if not callable(getattr(dm.motion_encoder, "get_motion", None)):
+        missing.append("motion_encoder.get_motion")
+    if not _accepts(dm.rope_encode, ("device", "dtype", "transformer_options")):
+        missing.append("rope_encode(transformer_options=...)")
+    if not len(dm.blocks) or not _accepts(dm.blocks[0].forward, BLOCK_KWARGS):
+        missing.append(f"blocks taking {', '.join(BLOCK_KWARGS)}")
+    if len(getattr(dm.face_adapter, "fuser_blocks", ())) < math.ceil(len(dm.blocks) / FACE_ADAPTER_EVERY):
+        missing.append(f"one face_adapter.fuser_blocks entry per {FACE_ADAPTER_EVERY} blocks")
+    return missing
+
+
+def check_is_wan_animate(model):
+    """Return the AnimateWanModel inside ``model``; raise DreamActorError if it is not one.
+
+    Checked by behaviour, not by class name (a GGUF or patched copy of the model passes):
+    the modules the DreamActor forward calls and the keyword arguments it passes them.
+    """
+    dm = diffusion_model_of(model)
+    missing = missing_behaviour(dm)
     if not missing:
         return dm
     kind = type(getattr(model, "model", model)).__name__
@@ -242,11 +301,14 @@ def face_residual(dm, i: int, x: torch.Tensor, face: torch.Tensor, strength: flo
     return x + (out if strength == 1 else strength * out)
 
 
-def after_block_patches(x, i: int, x_input, e, transformer_options):
+def after_block_patches(x, i: int, video_input, img_offset: int, e, transformer_options):
     """The host's ``patches['double_block']`` after block ``i`` (newer cores: Uni3C, block-indexed
-    patches), called with the arguments the newest ``WanModel.forward_orig`` passes."""
+    patches), with the arguments the newest core's Wan models pass: ``x`` is the video part of
+    the model input and ``img_offset`` the number of tokens in front of its tokens in ``img``
+    (core's Wan-Animate-2 forward: one reference slot, ``x[:, :, 1:]`` and one frame of tokens).
+    """
     for patch in transformer_options.get("patches", {}).get("double_block", ()):
-        args = {"img": x, "x": x_input, "vec": e, "block_index": i, "img_offset": 0}
+        args = {"img": x, "x": video_input, "vec": e, "block_index": i, "img_offset": img_offset}
         x = patch(dict(args, transformer_options=transformer_options))["img"]
     return x
 
@@ -257,8 +319,12 @@ def run_blocks(dm, x, e, e0, freqs, context, context_img_len, face, settings, tr
     As the newest host's block loop: ``transformer_options`` carries ``total_blocks``,
     ``block_type`` and the running ``block_index``; ``patches_replace['dit']`` may replace
     a block and ``patches['double_block']`` run after each (after its Face Attn).
-    x_input (B, C_in, T, H, W) is the padded model input the patches receive.
+    x_input (B, C_in, T, H, W) is the padded model input; the patches receive its frames
+    after the k references and, as ``img_offset``, the k reference frames' token count.
     """
+    k = settings.num_references
+    grid = transformer_options["grid_sizes"]
+    video_input, img_offset = x_input[:, :, k:], k * grid[1] * grid[2]
     use_face = face is not None and settings.face_strength != 0
     transformer_options["total_blocks"] = len(dm.blocks)
     transformer_options["block_type"] = "double"
@@ -267,7 +333,7 @@ def run_blocks(dm, x, e, e0, freqs, context, context_img_len, face, settings, tr
         x = run_block(dm, i, x, e0, freqs, context, context_img_len, transformer_options)
         if use_face and i % FACE_ADAPTER_EVERY == 0:
             x = face_residual(dm, i, x, face, settings.face_strength)
-        x = after_block_patches(x, i, x_input, e, transformer_options)
+        x = after_block_patches(x, i, video_input, img_offset, e, transformer_options)
     return x
 
 
@@ -329,7 +395,8 @@ class DreamActorWrapper:
     own class, duck-typed) whose innermost call is the DreamActor forward instead of the
     host's ``_forward``; the wrappers before it have already run. Face tokens come per
     conditioning through ``model_conds[FACE_TOKENS_KEY]``; without them, host-style
-    ``face_video_pixels`` conditioning is encoded here.
+    ``face_video_pixels`` conditioning is encoded here. A model input it does not know
+    is refused (:func:`check_model_kwargs`), never dropped.
     """
 
     def __init__(self, settings: DreamActorSettings):
@@ -348,6 +415,7 @@ class DreamActorWrapper:
         self, dm, x, timestep, context, clip_fea=None, time_dim_concat=None, transformer_options=None, **kwargs
     ):
         """The innermost call of the chain on the DiT ``dm`` (in place of the host's ``_forward``)."""
+        check_model_kwargs(kwargs)
         tokens = kwargs.get(FACE_TOKENS_KEY)
         if tokens is None and kwargs.get("face_pixel_values") is not None and self.settings.face_strength != 0:
             tokens = encode_face(dm, kwargs["face_pixel_values"])
@@ -362,6 +430,21 @@ class DreamActorWrapper:
             pose_latents=kwargs.get("pose_latents"),
             settings=self.settings,
             transformer_options=transformer_options,
+        )
+
+
+def check_model_kwargs(kwargs: dict) -> None:
+    """Refuse model inputs the DreamActor forward would drop: an extra conditioning another
+    node put on the MODEL or CONDITIONING (e.g. a newer core's Wan input) must not be
+    silently ignored. ``None`` values are nobody's input and pass."""
+    unknown = sorted(k for k, v in kwargs.items() if v is not None and k not in HOST_KWARGS + (FACE_TOKENS_KEY,))
+    if unknown:
+        raise DreamActorError(
+            f"the diffusion model was given {', '.join(repr(k) for k in unknown)}, which the DreamActor "
+            "forward does not use",
+            fix="remove the node that adds it to the MODEL or the conditioning (the DreamActor Sampler "
+            "builds the Wan-Animate conditioning itself), or sample it with core KSampler",
+            input="model",
         )
 
 

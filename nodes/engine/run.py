@@ -54,7 +54,13 @@ CFG_MODES = ("text and face", "face only")
 def run_key(model, vae, positive, negative, clip_vision_output, reference, motion, face, settings: dict) -> str:
     """Hash of everything that changes the frames (models.dit.segment_cache)."""
     dm = daf.diffusion_model_of(model)
-    extra = {"class": type(model.model).__name__, "patches": model.patches, "options": model.model_options}
+    extra = {
+        "class": type(model.model).__name__,
+        "patches": model.patches,  # LoRA tensors and strengths
+        "options": model.model_options,  # patch functions with what they captured (content_key)
+        "wrappers": getattr(model, "wrappers", {}),  # e.g. a DIFFUSION_MODEL wrapper and its settings
+        "object_patches": getattr(model, "object_patches", {}),
+    }
     model_id = patcher_fingerprint(model, dm, "diffusion_model.", extra)  # original weights, not live ones
     vae_id = module_fingerprint(vae.first_stage_model, extra={"class": type(vae.first_stage_model).__name__})
     face_id = {

@@ -447,3 +447,37 @@ def test_check_is_wan_animate_explains_a_t2v_model(t2v):
         daf.install_dreamactor(t2v, daf.DreamActorSettings())
     with pytest.raises(DreamActorError):
         daf.check_is_wan_animate(torch.nn.Linear(2, 2))
+
+
+def test_check_is_wan_animate_checks_what_the_forward_calls(dm):
+    """A model with the Animate modules whose blocks do not take the keywords the forward passes
+    is refused before sampling, naming what is missing."""
+
+    class OldBlock(torch.nn.Module):
+        def forward(self, x, e, freqs, context):
+            return x
+
+    parts = {name: getattr(dm, name) for name in daf.ANIMATE_MODULES + daf.WAN_PARTS}
+    assert daf.missing_behaviour(types.SimpleNamespace(**parts)) == []
+    parts["blocks"] = torch.nn.ModuleList([OldBlock()])
+    with pytest.raises(DreamActorError) as err:
+        daf.check_is_wan_animate(types.SimpleNamespace(**parts))
+    assert "transformer_options" in str(err.value) and err.value.input == "model"
+    del parts["motion_encoder"]
+    assert daf.missing_behaviour(types.SimpleNamespace(**parts)) == ["motion_encoder"]
+
+
+def test_unknown_model_inputs_are_refused(host, dm, inputs, tokens):
+    """A model input the DreamActor forward would drop (another node's conditioning) is an error
+    naming it; the inputs core's Wan forward itself ignores, and None values, pass."""
+    wrapper = daf.DreamActorWrapper(daf.DreamActorSettings())
+    executor = host.patcher_extension.WrapperExecutor.new_class_executor(None, dm, [wrapper])
+    args = (inputs.x, inputs.t, inputs.context, inputs.clip, None, {})
+    known = dict(pose_latents=inputs.pose, control=None, audio_embed=None, **{daf.FACE_TOKENS_KEY: tokens.pos})
+    with torch.inference_mode():
+        plain = wrapper(executor, *args, **known)
+        ignored = wrapper(executor, *args, reference_latent=torch.ones(1, 16, H, W), **known)
+        assert torch.equal(plain, ignored)
+        with pytest.raises(DreamActorError) as err:
+            wrapper(executor, *args, audio_embed_extra=torch.ones(1, 4), **known)
+    assert "'audio_embed_extra'" in str(err.value) and err.value.input == "model"

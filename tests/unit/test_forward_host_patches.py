@@ -1,36 +1,51 @@
-"""The DreamActor forward follows the host: every patch kind the test host (ComfyUI 0.3.75)
-supports, installed on the user's MODEL, acts in the DreamActor Sampler's model as in the
-host's own Wan-Animate forward; core context windows are refused before any work.
+"""The DreamActor forward against the host's OWN Wan-Animate forward (ComfyUI 0.3.75's
+``AnimateWanModel``, tiny real-layout checkpoint loaded by the host's loader), both run by the
+host's sampler (``comfy.sample.sample``: cond + uncond batched, the MODEL's ``model_options``)
+with the same patches, fp32 on CPU, with 1 and 3 reference frames. Core context windows are
+refused before any work.
 
-Through the host's sampler (``comfy.sample.sample``: cond + uncond batched, the MODEL's
-``model_options``), tiny real-layout checkpoint, fp32 on CPU. Patch kinds:
+Patch kinds, on the user's MODEL before the DreamActor clone is made:
 
-- ``patches_replace['dit'][('double_block', i)]`` (block replace, ``set_model_patch_replace``);
-- ``transformer_options['rope_options']`` (``set_model_rope_options``);
-- ``transformer_options['optimized_attention_override']`` (every attention call);
-- DIFFUSION_MODEL wrappers added before and after the DreamActor one (TeaCache-style);
-- ``patches['double_block']`` after each block, with ``block_index``, ``total_blocks``,
-  ``block_type`` and ``grid_sizes`` in transformer_options, as the newest core's
-  ``WanModel.forward_orig`` passes them (0.3.75 does not call them: the native side gets
-  the same change as a block replace, which the test host runs).
+- ``patches_replace['dit'][('double_block', i)]`` (block replace);
+- ``transformer_options['rope_options']`` and ``['optimized_attention_override']``;
+- DIFFUSION_MODEL wrappers before and after the DreamActor one (TeaCache-style);
+- a ``model_function_wrapper`` (the sampler-level unet wrapper);
+- a Uni3C-style ``patches['double_block']`` after block 7 that adds a projection of the
+  patch's ``x`` (the video part of the model input) to the tokens from ``img_offset`` on.
+  No core Wan-Animate forward calls these (0.3.75 and the newest core alike; the newest
+  base WanModel and Wan-Animate-2 do, with ``x`` the video input and ``img_offset`` the
+  reference slot's token count). The host side gets the same residual from a block replace
+  that computes it from the host's own input (seen by an outer DIFFUSION_MODEL wrapper) at
+  the host's own token layout (k reference frames of H/2 * W/2 tokens first): if the pack
+  passed other frames or another offset, the outputs would differ.
+
+k reference frames: the host's Wan-Animate forward knows one reference frame (pose from
+latent frame 1 on, one zero face-token frame). For k = 3 the host's forward is run as it is,
+only its own ``after_patch_embedding`` called on the frames from k - 1 on (its pose and face
+offsets then fall on frame k) and its face tokens given k - 1 more zero frames in front: the
+blocks, Face Attn, patches, head and sampler are the host's.
 """
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import types
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 from models.dit import forward as daf
 from models.dit.conds import empty_latent, reference_concat
 from tests.unit import sampler_fixtures as fx
 
 H = W = 4  # latent size
+HW = (H // 2) * (W // 2)  # tokens per latent frame
 FRAMES = 2  # generated latent frames
 PATCHED_BLOCK = 3  # replaced in both forwards
 AFTER_BLOCK = 7  # the double_block patch acts here (not a Face Attn block)
+ATOL = 1e-5
 
 
 @pytest.fixture(scope="module")
@@ -47,94 +62,162 @@ def _randn(*shape, seed):
     return torch.randn(*shape, generator=torch.Generator().manual_seed(seed))
 
 
-def _conds():
-    """Host-style positive/negative of one window (WanAnimateToVideo's values, no face)."""
-    image, mask = reference_concat(_randn(1, 16, 1, H, W, seed=18), _randn(1, 16, FRAMES, H, W, seed=19), 0)
+def _conds(k: int, face: bool = True):
+    """Host-style positive/negative of one window with k references (WanAnimateToVideo's values;
+    one 512x512 face crop each: the host's negative face is all -1)."""
+    image, mask = reference_concat(_randn(1, 16, k, H, W, seed=18), _randn(1, 16, FRAMES, H, W, seed=19), 0)
     values = dict(concat_latent_image=image, concat_mask=mask, pose_video_latent=_randn(1, 16, FRAMES, H, W, seed=4))
-    return [[_randn(1, 8, 4096, seed=2), dict(values)]], [[_randn(1, 8, 4096, seed=3), dict(values)]]
+    crop = torch.rand(1, 3, 1, 512, 512, generator=torch.Generator().manual_seed(6)) * 2 - 1
+    pos = dict(values, **({"face_video_pixels": crop} if face else {}))
+    neg = dict(values, **({"face_video_pixels": -torch.ones_like(crop)} if face else {}))
+    return [[_randn(1, 8, 4096, seed=2), pos]], [[_randn(1, 8, 4096, seed=3), neg]]
 
 
-def _sample(host, patcher):
-    latent = empty_latent(1, 1, FRAMES, H, W)
+def _sample(host, patcher, k: int, face: bool = True):
+    latent = empty_latent(1, k, FRAMES, H, W)
     noise = host.sample.prepare_noise(latent, 42)
-    pos, neg = _conds()
+    pos, neg = _conds(k, face)
     with torch.inference_mode():
         return host.sample.sample(
             patcher, noise, 1, 2.5, "euler", "simple", pos, neg, latent, disable_pbar=True, seed=42
         )
 
 
-def recorder():
+@contextlib.contextmanager
+def host_references(dm, k: int):
+    """The host's forward with its one-reference offsets moved to frame k (module docstring)."""
+    if k == 1:
+        yield
+        return
+    own = dm.after_patch_embedding
+
+    def shifted(x, pose_latents, face_pixel_values):
+        _, motion = own(x[:, :, k - 1 :], pose_latents, face_pixel_values)  # adds pose into x's view
+        if motion is not None:
+            motion = torch.cat([motion.new_zeros(motion.shape[0], k - 1, *motion.shape[2:]), motion], dim=1)
+        return x, motion
+
+    dm.after_patch_embedding = shifted
+    try:
+        yield
+    finally:
+        del dm.after_patch_embedding
+
+
+PROJECTION = _randn(256, 16, 1, 2, 2, seed=31) * 0.05  # the Uni3C-style patch's (D, 16, 1, 2, 2) map
+
+
+def residual(video_input: torch.Tensor) -> torch.Tensor:
+    """(B, C_in, T', H, W) video input -> (B, T' * HW, D) tokens to add (from its noise channels)."""
+    return F.conv3d(video_input[:, :16].float(), PROJECTION, stride=(1, 2, 2)).flatten(2).transpose(1, 2)
+
+
+def add_at(img: torch.Tensor, tokens: torch.Tensor, offset: int) -> torch.Tensor:
+    out = img.clone()
+    out[:, offset : offset + tokens.shape[1]] += tokens.to(img.dtype)
+    return out
+
+
+def recorder(k: int, host_offset=None):
     """Patches and wrappers that change the result and record how they were called. Plain
     functions (closures), not bound methods: the host deep-copies model_options on clone,
-    which would copy a method's object and its records with it."""
-    calls = {"replace": 0, "attention": 0, "outer": 0, "inner": 0, "after": []}
+    which would copy a method's object and its records with it. ``host_offset``: where the
+    host-side block replace adds the residual (default: after the k reference frames)."""
+    calls = {"replace": 0, "attention": 0, "outer": 0, "inner": 0, "unet": 0, "after": []}
+    seen = {}
+    host_offset = k * HW if host_offset is None else host_offset
 
     def replace(args, extra):
         calls["replace"] += 1
         return {"img": extra["original_block"](args)["img"] * 0.9}
 
-    def emulated_after(args, extra):  # the native side of the double_block patch
-        return {"img": extra["original_block"](args)["img"] * 1.05}
+    def host_after(args, extra):  # the host side of the after-block patch: its own input and layout
+        img = extra["original_block"](args)["img"]
+        return {"img": add_at(img, residual(seen["x"][:, :, k:]), host_offset)}
 
     def after(args):
         to = args["transformer_options"]
         calls["after"].append((args["block_index"], to["block_index"], to["total_blocks"], to["block_type"]))
         calls["grid"] = tuple(to["grid_sizes"])
-        calls["x_input"] = tuple(args["x"].shape)
-        return {"img": args["img"] * 1.05 if args["block_index"] == AFTER_BLOCK else args["img"]}
+        calls["x"] = tuple(args["x"].shape)
+        calls["img_offset"] = args["img_offset"]
+        if args["block_index"] != AFTER_BLOCK:
+            return {"img": args["img"]}
+        return {"img": add_at(args["img"], residual(args["x"]), args["img_offset"])}
 
     def attention(func, *args, **kwargs):
         calls["attention"] += 1
         return func(*args, **kwargs) * 0.98
 
-    def outer(executor, *args, **kwargs):
+    def outer(executor, x, *args, **kwargs):
         calls["outer"] += 1
-        return executor(*args, **kwargs) * 1.01
+        seen["x"] = x  # the model input, as the host's forward receives it
+        return executor(x, *args, **kwargs) * 1.01
 
     def inner(executor, *args, **kwargs):
         calls["inner"] += 1
         return executor(*args, **kwargs) + 0.01
 
-    return types.SimpleNamespace(
-        calls=calls, **{f.__name__: f for f in (replace, emulated_after, after, attention, outer, inner)}
-    )
+    def unet(apply_model, args):
+        calls["unet"] += 1
+        return apply_model(args["input"], args["timestep"], **args["c"]) * 0.97
+
+    fns = (replace, host_after, after, attention, outer, inner, unet)
+    return types.SimpleNamespace(calls=calls, **{f.__name__: f for f in fns})
 
 
-def _patched(host, animate, rec, native: bool):
+def _patched(animate, rec, k: int, native: bool):
     """The user's MODEL with every patch kind; the DreamActor clone of it unless ``native``."""
     model = animate.clone()
     model.set_model_patch_replace(rec.replace, "dit", "double_block", PATCHED_BLOCK)
     model.set_model_rope_options(1.0, 0.5, 1.0, 0.25, 1.0, 0.0)
     model.model_options["transformer_options"]["optimized_attention_override"] = rec.attention
     model.add_wrapper_with_key(daf.DIFFUSION_MODEL_WRAPPER, "test-outer", rec.outer)
+    model.set_model_unet_function_wrapper(rec.unet)
     if native:
-        model.set_model_patch_replace(rec.emulated_after, "dit", "double_block", AFTER_BLOCK)
+        model.set_model_patch_replace(rec.host_after, "dit", "double_block", AFTER_BLOCK)
     else:
         model.set_model_double_block_patch(rec.after)
-        model = daf.install_dreamactor(model, daf.DreamActorSettings())
+        model = daf.install_dreamactor(model, daf.DreamActorSettings(num_references=k))
     model.add_wrapper_with_key(daf.DIFFUSION_MODEL_WRAPPER, "test-inner", rec.inner)  # after ours: inner
     return model
 
 
-def test_every_host_patch_kind_acts_as_in_the_native_forward(host, animate):
-    plain_native, plain_ours = (
-        _sample(host, animate),
-        _sample(host, daf.install_dreamactor(animate, daf.DreamActorSettings())),
-    )
-    assert (plain_ours - plain_native).abs().max().item() <= 1e-5
+@pytest.mark.parametrize("k", [1, 3])
+def test_the_hosts_own_forward_with_every_patch_kind(host, animate, k):
+    dm = animate.model.diffusion_model
+    ours_plain = daf.install_dreamactor(animate, daf.DreamActorSettings(num_references=k))
+    with host_references(dm, k):
+        native_plain = _sample(host, animate, k)
+        theirs = recorder(k)
+        native = _sample(host, _patched(animate, theirs, k, native=True), k)
+    ours = recorder(k)
+    mine = _sample(host, _patched(animate, ours, k, native=False), k)
 
-    theirs, ours = recorder(), recorder()
-    native = _sample(host, _patched(host, animate, theirs, native=True))
-    mine = _sample(host, _patched(host, animate, ours, native=False))
-    assert (native - plain_native).abs().max().item() > 1e-2  # the patches change the result
-    assert (mine - native).abs().max().item() <= 1e-5
-    for kind in ("replace", "attention", "outer", "inner"):
+    assert native_plain.shape == (1, 16, k + FRAMES, H, W) and native_plain.std() > 0.1
+    assert (_sample(host, ours_plain, k) - native_plain).abs().max().item() <= ATOL
+    assert (native - native_plain).abs().max().item() > 1e-2  # the patches change the result
+    assert (mine - native).abs().max().item() <= ATOL
+    for kind in ("replace", "attention", "outer", "inner", "unet"):
         assert ours.calls[kind] == theirs.calls[kind] > 0, kind
-    blocks = len(animate.model.diffusion_model.blocks)
+    blocks = len(dm.blocks)
     assert ours.calls["after"] == [(i, i, blocks, "double") for i in range(blocks)]  # one model call (cond+uncond)
-    assert ours.calls["grid"] == (1 + FRAMES, H // 2, W // 2)
-    assert ours.calls["x_input"] == (2, 36, 1 + FRAMES, H, W)
+    assert ours.calls["grid"] == (k + FRAMES, H // 2, W // 2)
+    assert ours.calls["x"] == (2, 36, FRAMES, H, W)  # the video frames of the input, references excluded
+    assert ours.calls["img_offset"] == k * HW  # the reference frames' tokens come first
+
+
+def test_a_patch_at_offset_zero_would_not_match(host, animate):
+    """The comparison above sees the offset: the host-side residual put at token 0 (where the
+    pack used to say the video starts) gives another result than the pack's."""
+    k = 3
+    dm = animate.model.diffusion_model
+    with host_references(dm, k):
+        right = _sample(host, _patched(animate, recorder(k), k, native=True), k, face=False)
+        wrong = _sample(host, _patched(animate, recorder(k, host_offset=0), k, native=True), k, face=False)
+    mine = _sample(host, _patched(animate, recorder(k), k, native=False), k, face=False)
+    assert (mine - right).abs().max().item() <= ATOL
+    assert (mine - wrong).abs().max().item() > 1e-3
 
 
 def _context_windows_node():
