@@ -9,7 +9,8 @@ given as the mask), with the silhouette = the art's alpha (>= 0.5):
 * on: share of the 13 checked body joints (nose, shoulders, elbows, wrists, hips, knees,
   ankles) inside the silhouette dilated by 4 % of its height;
 * nose / ankles: nose in the silhouette box's upper half, both ankles in its lower third;
-* retarget: sports2d demo.mp4 frames 0-29 (MediaPipe, head sphere) retargeted onto the picture
+* F / D: after, the skeleton was fitted to the silhouette (F) or the detection kept (D);
+* retarget (rt): sports2d demo.mp4 frames 0-29 (MediaPipe, head sphere) retargeted onto the picture
   (``match reference``, no edits): share of the 29 joints of its first frame inside the
   dilated silhouette.
 
@@ -51,12 +52,18 @@ sys.path.pop(0)
 sys.path.insert(0, '.')
 from models.core.errors import DreamActorError
 from models.extract.driver import extract_image
+from models.head.sphere import fit_head_sphere
+from models.retarget.transfer import retarget
+from tests.unit.alignment_measure import clip_motion
+driver = clip_motion("demo.mp4", 0, 30)
 out = {{}}
 for name in PICTURES:
     rgb, _ = dev_picture(name)
     try:
         m = extract_image(rgb)
-        out[name] = {{"joints2d": m.joints2d[0].tolist(), "conf": m.conf[0].tolist()}}
+        r, _ = retarget(driver, fit_head_sphere(m))
+        t = int(np.flatnonzero(r.valid)[0])
+        out[name] = {{"joints2d": m.joints2d[0].tolist(), "conf": m.conf[0].tolist(), "rt": r.joints2d[t].tolist()}}
     except DreamActorError as e:
         out[name] = {{"error": e.what}}
 print("JSON" + json.dumps(out))
@@ -100,9 +107,11 @@ def retarget_on(reference, silhouette: np.ndarray, driver) -> float:
 
 def _cell(s: dict | None) -> str:
     if s is None:
-        return "not found".ljust(22)
+        return "not found".ljust(24)
     ok = "ok" if s["on"] >= 0.9 and s["nose"] and s["ankles"] else "--"
-    return f"on {s['on']:4.0%} nose {'y' if s['nose'] else 'n'} ank {'y' if s['ankles'] else 'n'} {ok}"
+    return (
+        f"{s.get('how', ' ')} on {s['on']:4.0%} nose {'y' if s['nose'] else 'n'} ank {'y' if s['ankles'] else 'n'} {ok}"
+    )
 
 
 def main() -> None:
@@ -124,13 +133,14 @@ def main() -> None:
         if b is None or "error" in b:
             cells.append((None, float("nan")))
         else:
-            from models.core.motion import Motion  # noqa: F401  (the before skeleton is scored in 2D only)
-
             j, c = np.array(b["joints2d"]), np.array(b["conf"])
-            cells.append((scores(j, c, sil), float("nan")))
+            cells.append((scores(j, c, sil), float(joints_inside(np.array(b["rt"]), sil).mean())))
         for key, mask in (("plain", None), ("mask", 1.0 - sil.astype(np.float32))):  # LoadImage: 1 - alpha
             m = extract_character(rgb, mask)
-            cells.append((scores(m.joints2d[0], m.conf[0], sil), retarget_on(m, sil, driver)))
+            fitted = "FITTED" in str(m.get("info", ""))
+            cells.append(
+                ({**scores(m.joints2d[0], m.conf[0], sil), "how": "F" if fitted else "D"}, retarget_on(m, sil, driver))
+            )
         for k, (s, _) in zip(totals, cells):
             totals[k].append(s)
         print(

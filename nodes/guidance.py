@@ -11,11 +11,12 @@ from comfy_api.latest import io, ui
 from ..models.core.errors import DreamActorError
 from ..models.dit import forward as daf
 from ..models.dit.sampling import fill_face_motion
-from ..models.extract.driver import extract_image, extract_motion
+from ..models.extract.driver import extract_motion
 from ..models.extract.mediapipe_check import FIX as MEDIAPIPE_FIX
 from ..models.extract.mediapipe_check import mediapipe_problem
 from ..models.extract.model_files import FOLDER as MEDIAPIPE_FOLDER  # registered by extension.MODEL_FOLDERS
 from ..models.extract.model_files import POSE_MODELS, find_model, model_path, use_folders
+from ..models.extract.stylized import extract_character
 from ..models.face.crops import face_track
 from ..models.face.expression import INTENSITY_RANGE, SMOOTHING_RANGE, neutral_index, shape_expression
 from ..models.head.sphere import fit_head_sphere
@@ -92,6 +93,14 @@ class SkeletonExtract(io.ComfyNode):
             inputs=[
                 Video.Input("video", optional=True, tooltip="The driving clip (connect this or 'image')."),
                 io.Image.Input("image", optional=True, tooltip="A reference photo (one image) instead of a video."),
+                io.Mask.Input(
+                    "mask",
+                    optional=True,
+                    tooltip="The character's mask for 'image' (optional): core Load Image's MASK (its alpha) "
+                    "or any segmentation, either polarity. Where the landmark models miss a stylized character "
+                    "(chibi, robot, creature), the skeleton is fitted to this silhouette; without a mask the "
+                    "silhouette is read against a plain background.",
+                ),
                 io.Int.Input(
                     "person",
                     default=0,
@@ -153,7 +162,18 @@ class SkeletonExtract(io.ComfyNode):
 
     @classmethod
     def execute(
-        cls, person, hands, face, smooth, min_cutoff, beta, fill_gaps, pose_model="full", video=None, image=None
+        cls,
+        person,
+        hands,
+        face,
+        smooth,
+        min_cutoff,
+        beta,
+        fill_gaps,
+        pose_model="full",
+        video=None,
+        image=None,
+        mask=None,
     ) -> io.NodeOutput:
         with node_errors("DreamActorSkeletonExtract"):
             finite_floats(min_cutoff=min_cutoff, beta=beta)
@@ -174,7 +194,8 @@ class SkeletonExtract(io.ComfyNode):
                         input="image",
                     )
                 frame = to_uint8_rgb(image[0])
-                motion = extract_image(frame, person=who, hands=hands, face=face, pose_model=pose_model)
+                alpha = None if mask is None else np.asarray(mask).reshape(-1, *np.asarray(mask).shape[-2:])[0]
+                motion = extract_character(frame, alpha, person=who, hands=hands, face=face, pose_model=pose_model)
                 preview = motion_preview(motion, ArrayVideo(frame[None], fps=1.0))
             else:
                 progress = Progress(video.num_frames)
