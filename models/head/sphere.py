@@ -38,7 +38,9 @@ two measured frames are interpolated (slerp); otherwise the nearest measured hea
 is held for up to ``max_hold`` frames. Where the body is tracked, its head joints
 give the centre instead (offset to agree with the face where both were seen) and the
 rotation is held or interpolated. Frames beyond every rule have ``head_radius == 0``:
-no head to draw. ``head_valid`` is True only where the face was measured.
+no head to draw. ``head_valid`` is True only where the face was measured. A character fitted to
+its silhouette (``fitted_head`` from ``models.extract.stylized``) takes its fitted head's centre
+and radius instead (``fitted_heads``): a chibi's head is far larger than ``HEAD_RADIUS_M``.
 """
 
 from __future__ import annotations
