@@ -74,7 +74,7 @@ def motion_preview(motion, background=None, frames: int = PREVIEW_FRAMES) -> np.
 
 def _motion_info(motion, person: int = 0) -> str:
     extra = motion.get("info")
-    lines = [describe(motion), str(extra) if extra is not None else "", people_line(motion, person)]
+    lines = [people_line(motion, person), describe(motion), str(extra) if extra is not None else ""]
     return "\n".join(line for line in lines if line)
 
 

@@ -45,7 +45,7 @@ def people_line(motion, person: int) -> str:
     where = f" on frame {frame}" if motion.num_frames > 1 else ""
     return (
         f"{n} people found{where}; took #{chosen + 1} ({why}). Set 'person' to 1-{n} to choose another, "
-        "counted from the left (or click a box in the preview); 0 = the most prominent."
+        "counted from the left, or click a box in the preview; 0 = the most prominent."
     )
 
 

@@ -202,11 +202,11 @@ def track_person(
             if raw.start < 0:
                 pose, people = follower.start(frame)
                 if people and pose is None:
-                    # worded as the node's widget counts: 1 = the leftmost, 0 = the largest
+                    # worded as the node's widget counts: 1 = the leftmost, 0 = the most prominent
                     raise DreamActorError(
                         f"person {person + 1} (counted from the left) was asked for, but frame {t} (the first "
                         f"with anyone) shows {len(people)} {'person' if len(people) == 1 else 'people'}",
-                        fix=f"set person between 1 and {len(people)} (1 = the leftmost), or 0 for the largest",
+                        fix=f"set person between 1 and {len(people)} (1 = the leftmost), or 0 for the most prominent",
                         input="person",
                     )
                 if pose is not None:

@@ -194,3 +194,37 @@ def test_face_crops_need_a_face(server, media):
         server.run(prompt)
     text = str(e.value)
     assert "DreamActorFaceEncode" in text and "face" in text and "Fix:" in text, text
+
+
+def test_a_group_photo_says_who_was_taken_and_how_to_choose(server, media):
+    """t1.jpg, six people: the text says how many, whom it took and why, and how to take another;
+    the preview numbers them; 'person' 2 takes the second from the left, and the text says so."""
+    img = server.put_input(media("t1.jpg"))
+
+    def run(person: int) -> dict:
+        prompt = {
+            "img": {"class_type": "LoadImage", "inputs": {"image": img}},
+            "skel": {
+                "class_type": "DreamActorSkeletonExtract",
+                "inputs": {"image": ["img", 0], **{**EXTRACT, "person": person, "hands": False}},
+            },
+            "keep": {"class_type": "DreamActorSaveMotion", "inputs": {"motion": ["skel", 0], "filename_prefix": "t/g"}},
+        }
+        entry = server.run(prompt, timeout=300)
+        return {**entry["outputs"]["skel"], "motion": Motion.load(server.saved_motion_path(entry, "keep"))}
+
+    auto = run(0)
+    text = auto["text"][0]
+    assert text.startswith("6 people found; took #5 (the most prominent: large and near the centre). "), text
+    assert "Set 'person' to 1-6 to choose another, counted from the left, or click a box in the preview" in text
+    people = auto["dreamactor_people"][0]
+    assert people["taken"] == 5 and people["person"] == 0 and len(people["boxes"]) == 6, people
+    assert all(0 <= v <= 1 for box in people["boxes"] for v in box) and auto["images"]
+    boxes = auto["motion"].get("people_boxes")
+    assert boxes.shape == (6, 4) and int(auto["motion"].get("person_index")) == 4
+
+    second = run(2)
+    assert second["text"][0].startswith("6 people found; took #2 ('person' is 2)."), second["text"][0]
+    assert second["dreamactor_people"][0]["taken"] == 2
+    got = second["motion"].get("person_box")[0]
+    assert abs(got - boxes[1]).max() < 2.0, (got, boxes[1])
