@@ -3,8 +3,8 @@
 // the forearm handle with the mouse, queue again, reload the workflow. Prints one JSON
 // line for tests/browser/test_bone_editor.py; exit code 0 = ran.
 // usage: node bone_editor_check.mjs <server url> <video in input/> <image in input/> <frames> <screenshot.png>
-import { buildGraph, editsValue, frameEditorNode, handlePoints, launchBrowser, openFrontend, showLongestBoneFrame,
-  waitPreview } from "./bone_editor_session.mjs";
+import { buildRetargetGraph, editsValue, frameEditorNode, handlePoints, launchBrowser, openFrontend, screenshotNode,
+  showLongestBoneFrame, waitPreview } from "./bone_editor_session.mjs";
 
 const [url, videoName, imageName, frameCount, screenshot] = process.argv.slice(2);
 const FOREARM = "left_wrist"; // the bone elbow -> wrist, named after its child joint
@@ -17,22 +17,7 @@ try {
   step("frontend loaded");
 
   // ---- the graph, built from the real nodes the way a person wires it
-  result.ids = await buildGraph(page, {
-    video: ["DreamActorLoadVideo", [20, 40], { video: videoName, frame_count: Number(frameCount) }],
-    skelD: ["DreamActorSkeletonExtract", [20, 420]],
-    headD: ["DreamActorHeadSphereFit", [20, 760]],
-    image: ["LoadImage", [340, 40], { image: imageName }],
-    skelR: ["DreamActorSkeletonExtract", [340, 420]],
-    headR: ["DreamActorHeadSphereFit", [340, 760]],
-    rt: ["DreamActorBoneRetarget", [680, 20]],
-    save: ["DreamActorSaveMotion", [1240, 40], { filename_prefix: "tests/bone_editor" }],
-  }, [["video", 0, "skelD", "video"], ["skelD", 0, "headD", "motion"], ["headD", 0, "rt", "driving"],
-      ["image", 0, "skelR", "image"], ["skelR", 0, "headR", "motion"], ["headR", 0, "rt", "reference"],
-      ["image", 0, "rt", "reference_image"], ["rt", 0, "save", "motion"]]);
-  await page.evaluate(() => {
-    window.__executed = {};
-    window.comfyAPI.api.api.addEventListener("executed", (e) => { window.__executed[String(e.detail.node)] = e.detail.output; });
-  });
+  result.ids = await buildRetargetGraph(page, videoName, imageName, frameCount, "tests/bone_editor");
   await frameEditorNode(page, result.ids.rt); // the editor node large and in full view (for the screenshot)
 
   result.widgetBefore = await editsValue(page, result.ids.rt);
@@ -96,16 +81,7 @@ try {
     window.app.graph.setDirtyCanvas(true, true);
   }, result.ids.rt);
   await page.waitForTimeout(300);
-  const box = await page.evaluate((id) => {
-    const n = window.app.graph.getNodeById(id);
-    const ds = window.app.canvas.ds;
-    const r = window.app.canvas.canvas.getBoundingClientRect();
-    const title = window.LiteGraph.NODE_TITLE_HEIGHT;
-    return { x: r.left + (n.pos[0] + ds.offset[0]) * ds.scale - 8, y: r.top + (n.pos[1] - title + ds.offset[1]) * ds.scale - 8,
-      width: n.size[0] * ds.scale + 16, height: (n.size[1] + title) * ds.scale + 16 };
-  }, result.ids.rt);
-  result.screenshotBox = box;
-  await page.screenshot({ path: screenshot, clip: box });
+  result.screenshotBox = await screenshotNode(page, result.ids.rt, screenshot);
 
   // ---- queue with the edit: the server's output carries it
   await page.evaluate(() => { window.__executed = {}; return window.app.queuePrompt(0, 1); });

@@ -111,3 +111,40 @@ export function handlePoints(page, id, bones) {
     return Object.fromEntries(bones.map((b) => [b, ed.handleClientPoint(b)]));
   }, { id, bones });
 }
+
+/** The retarget graph as a person wires it: the clip (Skeleton Extract -> Head Sphere Fit) drives,
+ * the picture (the same) is the reference and goes to the editor, the motion is saved. Every
+ * node's `executed` output is collected in window.__executed. Returns {key: node id}. */
+export async function buildRetargetGraph(page, videoName, imageName, frameCount, savePrefix) {
+  const ids = await buildGraph(page, {
+    video: ["DreamActorLoadVideo", [20, 40], { video: videoName, frame_count: Number(frameCount) }],
+    skelD: ["DreamActorSkeletonExtract", [20, 420]],
+    headD: ["DreamActorHeadSphereFit", [20, 760]],
+    image: ["LoadImage", [340, 40], { image: imageName }],
+    skelR: ["DreamActorSkeletonExtract", [340, 420]],
+    headR: ["DreamActorHeadSphereFit", [340, 760]],
+    rt: ["DreamActorBoneRetarget", [680, 20]],
+    save: ["DreamActorSaveMotion", [1240, 40], { filename_prefix: savePrefix }],
+  }, [["video", 0, "skelD", "video"], ["skelD", 0, "headD", "motion"], ["headD", 0, "rt", "driving"],
+      ["image", 0, "skelR", "image"], ["skelR", 0, "headR", "motion"], ["headR", 0, "rt", "reference"],
+      ["image", 0, "rt", "reference_image"], ["rt", 0, "save", "motion"]]);
+  await page.evaluate(() => {
+    window.__executed = {};
+    window.comfyAPI.api.api.addEventListener("executed", (e) => { window.__executed[String(e.detail.node)] = e.detail.output; });
+  });
+  return ids;
+}
+
+/** A screenshot of node `id` (title included, 8 px around) to `path`; returns the clip box. */
+export async function screenshotNode(page, id, path) {
+  const box = await page.evaluate((id) => {
+    const n = window.app.graph.getNodeById(id);
+    const ds = window.app.canvas.ds;
+    const r = window.app.canvas.canvas.getBoundingClientRect();
+    const title = window.LiteGraph.NODE_TITLE_HEIGHT;
+    return { x: r.left + (n.pos[0] + ds.offset[0]) * ds.scale - 8, y: r.top + (n.pos[1] - title + ds.offset[1]) * ds.scale - 8,
+      width: n.size[0] * ds.scale + 16, height: (n.size[1] + title) * ds.scale + 16 };
+  }, id);
+  await page.screenshot({ path, clip: box });
+  return box;
+}

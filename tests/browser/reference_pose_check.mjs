@@ -4,7 +4,7 @@
 // repose, reload the workflow, queue again, undo. Prints one JSON line for
 // tests/browser/test_reference_pose.py; exit code 0 = ran.
 // usage: node reference_pose_check.mjs <server url> <video in input/> <image in input/> <frames> <screenshot.png>
-import { buildGraph, editsValue, frameEditorNode, launchBrowser, openFrontend, waitPreview } from "./bone_editor_session.mjs";
+import { buildRetargetGraph, editsValue, frameEditorNode, launchBrowser, openFrontend, screenshotNode, waitPreview } from "./bone_editor_session.mjs";
 
 const [url, videoName, imageName, frameCount, screenshot] = process.argv.slice(2);
 const JOINT = "head";
@@ -42,23 +42,8 @@ const waitReposed = (page, id, notName) => page.waitForFunction(({ id, notName }
 try {
   const page = await openFrontend(browser, url, result);
   step("frontend loaded");
-  result.ids = await buildGraph(page, {
-    video: ["DreamActorLoadVideo", [20, 40], { video: videoName, frame_count: Number(frameCount) }],
-    skelD: ["DreamActorSkeletonExtract", [20, 420]],
-    headD: ["DreamActorHeadSphereFit", [20, 760]],
-    image: ["LoadImage", [340, 40], { image: imageName }],
-    skelR: ["DreamActorSkeletonExtract", [340, 420]],
-    headR: ["DreamActorHeadSphereFit", [340, 760]],
-    rt: ["DreamActorBoneRetarget", [680, 20]],
-    save: ["DreamActorSaveMotion", [1240, 40], { filename_prefix: "tests/reference_pose" }],
-  }, [["video", 0, "skelD", "video"], ["skelD", 0, "headD", "motion"], ["headD", 0, "rt", "driving"],
-      ["image", 0, "skelR", "image"], ["skelR", 0, "headR", "motion"], ["headR", 0, "rt", "reference"],
-      ["image", 0, "rt", "reference_image"], ["rt", 0, "save", "motion"]]);
+  result.ids = await buildRetargetGraph(page, videoName, imageName, frameCount, "tests/reference_pose");
   const id = result.ids.rt;
-  await page.evaluate(() => {
-    window.__executed = {};
-    window.comfyAPI.api.api.addEventListener("executed", (e) => { window.__executed[String(e.detail.node)] = e.detail.output; });
-  });
   await frameEditorNode(page, id);
   await page.evaluate(() => window.app.queuePrompt(0, 1));
   result.firstPreview = await waitPreview(page, id);
@@ -96,15 +81,7 @@ try {
   // ---- the picture for people: the editor in pose mode, after the drag
   await page.waitForFunction((id) => !window.app.graph.getNodeById(id).boneEditor.renderQueued, id);
   await page.waitForTimeout(200);
-  const box = await page.evaluate((id) => {
-    const n = window.app.graph.getNodeById(id);
-    const ds = window.app.canvas.ds;
-    const r = window.app.canvas.canvas.getBoundingClientRect();
-    const title = window.LiteGraph.NODE_TITLE_HEIGHT;
-    return { x: r.left + (n.pos[0] + ds.offset[0]) * ds.scale - 8, y: r.top + (n.pos[1] - title + ds.offset[1]) * ds.scale - 8,
-      width: n.size[0] * ds.scale + 16, height: (n.size[1] + title) * ds.scale + 16 };
-  }, id);
-  await page.screenshot({ path: screenshot, clip: box });
+  await screenshotNode(page, id, screenshot);
 
   // ---- undo takes the placement back (the server reposes without it); then the edit is put
   // back the way a workflow load would put it
