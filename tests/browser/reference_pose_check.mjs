@@ -134,6 +134,30 @@ try {
   await waitReposed(page, id, result.run.name);
   result.reset = await shown(page, id);
   step("reset");
+
+  // ---- the picture for the README: the mode on again (the reload made a new editor), both
+  // hands placed where the stylized_character workflow places them
+  await button.click();
+  const clientOf = (px) => page.evaluate(({ id, px }) => {
+    const ed = window.app.graph.getNodeById(id).boneEditor;
+    const v = ed.view;
+    const r = ed.canvas.getBoundingClientRect();
+    return { x: r.left + ((v.ox + v.scale * px[0]) * r.width) / ed.canvas.clientWidth,
+      y: r.top + ((v.oy + v.scale * px[1]) * r.height) / ed.canvas.clientHeight };
+  }, { id, px });
+  for (const [joint, px] of [["right_wrist", [142, 486]], ["left_wrist", [328, 402]]]) {
+    const a = await page.evaluate(({ id, j }) => window.app.graph.getNodeById(id).boneEditor.referenceClientPoint(j), { id, j: joint });
+    const b = await clientOf(px);
+    await page.mouse.move(a.x, a.y);
+    await page.mouse.down();
+    await page.mouse.move(b.x, b.y, { steps: 8 });
+    await page.mouse.up();
+  }
+  result.handsPlaced = JSON.parse(await editsValue(page, id)).reference_joints;
+  await waitReposed(page, id, result.reset.name);
+  await page.waitForFunction((id) => !window.app.graph.getNodeById(id).boneEditor.renderQueued, id);
+  await screenshotNode(page, id, screenshot.replace(/\.png$/, "_hands.png"));
+  step("hands placed for the picture");
 } catch (e) {
   result.error = String(e?.stack || e);
 } finally {

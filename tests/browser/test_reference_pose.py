@@ -106,7 +106,10 @@ def test_reset_puts_the_reference_back(session):
 
 def test_screenshot_and_no_errors_of_ours(session):
     r, shot = session
-    assert os.path.getsize(shot) > 50_000
+    assert os.path.getsize(shot) > 50_000 and os.path.getsize(shot.replace(".png", "_hands.png")) > 50_000
+    hands = {k: np.asarray(v) for k, v in r["handsPlaced"].items()}  # dropped within a pixel of the aim
+    assert set(hands) == {"left_wrist", "right_wrist"}, hands
+    assert np.hypot(*(hands["left_wrist"] - [328, 402])) < 1.5 and np.hypot(*(hands["right_wrist"] - [142, 486])) < 1.5
     ours = [e for e in r["consoleErrors"] if "dreamactor" in e.lower() or "bone" in e.lower()]
     assert not ours, ours
     assert not [u for u in r["failedRequests"] if "dreamactor" in u], r["failedRequests"]
