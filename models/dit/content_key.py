@@ -108,8 +108,12 @@ def _update_object(h, obj, depth: int, seen: set) -> None:
     may keep its strength in ``self._strength``); a torch module by its weights; a host model
     patcher without the attributes that only follow its load state."""
     h.update(f"obj:{type(obj).__module__}.{type(obj).__qualname__};".encode())
-    if _is_module(obj):
+    if _is_module(obj):  # weights sampled, and its settings (e.g. a model sampling's shift)
         h.update(module_fingerprint(obj).encode())
+        scalars = {
+            k: v for k, v in vars(obj).items() if not k.startswith("_") and isinstance(v, (bool, int, float, str))
+        }
+        _update(h, scalars, depth + 1, seen)
         return
     skip = PATCHER_STATE if _is_patcher(obj) else ()
     attrs = {k: v for k, v in vars(obj).items() if not k.startswith("__") and k not in skip}

@@ -122,6 +122,26 @@ def test_run_key_follows_patch_strengths(engine, animate, vae):
     assert wrapped != _key(engine, animate, vae)  # DIFFUSION_MODEL wrappers count too
 
 
+def _shifted(animate, shift: float):
+    """The MODEL with a flow shift, as core ModelSamplingSD3 makes it (an object patch)."""
+    import comfy.model_sampling as ms
+
+    class ModelSamplingAdvanced(ms.ModelSamplingDiscreteFlow, ms.CONST):
+        pass
+
+    sampling = ModelSamplingAdvanced(animate.model.model_config)
+    sampling.set_parameters(shift=shift, multiplier=1000)
+    model = animate.clone()
+    model.add_object_patch("model_sampling", sampling)
+    return model
+
+
+def test_run_key_follows_object_patches(engine, animate, vae):
+    five = _key(engine, _shifted(animate, 5.0), vae)
+    assert five == _key(engine, _shifted(animate, 5.0), vae)
+    assert five != _key(engine, _shifted(animate, 8.0), vae) and five != _key(engine, animate, vae)
+
+
 def _run(engine, model, vae, root):
     with torch.inference_mode():
         return engine.sample_segments(
