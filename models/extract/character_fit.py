@@ -143,6 +143,69 @@ def _legs_together(m: np.ndarray, neck_y: float) -> tuple[int, list[np.ndarray]]
     return crotch, [np.array(leg, float) for leg in legs]
 
 
+def _legs_from_rows(m: np.ndarray, crotch: int, lines: list[np.ndarray]) -> tuple[dict, float]:
+    """Leg joints from the two leg centre lines (rows crotch..bottom, (N, 2) x, y; picture-left
+    first): hips just above the crotch, knees, ankles at fixed shares of the leg height.
+    Returns ({joint name: (x, y)}, hip row)."""
+    bottom = float(np.flatnonzero(m.any(1))[-1])
+    leg_len = bottom - crotch
+    hip_y = crotch - 0.08 * leg_len
+    knee_y, ankle_y, sole_y = crotch + 0.45 * leg_len, bottom - 0.12 * leg_len, bottom - 0.02 * leg_len
+    J = {}
+    for side, leg in zip(("right", "left"), lines):  # picture-left = the character's right
+        J[f"{side}_hip"] = _along(leg, crotch) + [0.0, hip_y - crotch]
+        J[f"{side}_knee"] = _along(leg, knee_y)
+        ankle = J[f"{side}_ankle"] = _along(leg, ankle_y)
+        J[f"{side}_heel"] = np.array([ankle[0], sole_y])
+        sole = _run_at(m[int(sole_y)], ankle[0])
+        toe = (sole[0] + sole[1] - 1) / 2 if sole else ankle[0]
+        J[f"{side}_foot"] = np.array([np.clip(toe, ankle[0] - 0.3 * leg_len, ankle[0] + 0.3 * leg_len), sole_y])
+    return J, hip_y
+
+
+def _legs_from_paths(m: np.ndarray, x: float, hip_y: float) -> dict | None:
+    """Legs that do not stand apart at the floor (a runner's raised foot, a side view): the two
+    extremities of the body below the hips farthest along the silhouette from the pelvis and
+    from each other; joints at shares of each path. None when there is one (legs together)."""
+    low = m & (np.arange(m.shape[0])[:, None] >= int(hip_y))
+    run = _run_at(low[int(hip_y)], x)
+    if run is None:
+        return None
+    source = (int(hip_y), int((run[0] + run[1] - 1) // 2))
+    dist, pred, index = _geodesic(low, source)
+    far = np.where(np.isfinite(dist), dist, -1.0)
+    tip1 = np.unravel_index(np.argmax(far), far.shape)
+    dist1 = _geodesic(low, tip1)[0]
+    apart = np.where(np.isfinite(dist) & np.isfinite(dist1), np.minimum(dist, dist1), -1.0)
+    tip2 = np.unravel_index(np.argmax(apart), apart.shape)
+    if apart[tip2] < 0.5 * far[tip1]:
+        return None
+    J = {}
+    paths = sorted((_path(pred, index, int(index[t])) for t in (tip1, tip2)), key=lambda p: p[-1, 0])
+    for side, path in zip(("right", "left"), paths):
+        steps = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(path, axis=0), axis=1))])
+        at = lambda share: path[np.searchsorted(steps, share * steps[-1]).clip(0, len(path) - 1)]  # noqa: E731
+        J[f"{side}_hip"] = np.array([at(0.15)[0], hip_y])
+        J[f"{side}_knee"], J[f"{side}_ankle"] = at(0.55), at(0.88)
+        J[f"{side}_heel"], J[f"{side}_foot"] = at(0.94), at(1.0)
+    return J
+
+
+def _leg_pixels(m: np.ndarray, J: dict) -> np.ndarray:
+    """(H, W) bool: the row runs the legs (hip -> knee -> ankle -> foot) pass through."""
+    out = np.zeros_like(m)
+    for side in ("left", "right"):
+        chain = [J[f"{side}_{n}"] for n in ("hip", "knee", "ankle", "foot")]
+        for a, b in zip(chain, chain[1:]):
+            for t in np.linspace(0.0, 1.0, 2 + int(np.abs(b - a).max())):
+                x, y = a + t * (b - a)
+                row = int(np.clip(round(y), 0, m.shape[0] - 1))
+                run = _run_at(m[row], x)
+                if run is not None:
+                    out[row, run[0] : run[1]] = True
+    return out
+
+
 def _along(line: np.ndarray, y: float) -> np.ndarray:
     """The point of a leg centre line (N, 2) at row y."""
     return np.array([np.interp(y, line[:, 1], line[:, 0]), y])
@@ -180,8 +243,8 @@ def _path(pred: np.ndarray, index: np.ndarray, end: int) -> np.ndarray:
 
 
 def _arm(m: np.ndarray, allowed: np.ndarray, shoulder: np.ndarray, reach: float):
-    """(elbow, wrist, measured?) for one arm: the farthest ``allowed`` pixel from the
-    shoulder along the silhouette; an arm shorter than ``reach`` hangs by the body."""
+    """(elbow, wrist) of one arm: the farthest ``allowed`` pixel from the shoulder along the
+    silhouette ``m``; None for an arm shorter than ``reach`` (it hangs by the body)."""
     s = (int(np.clip(round(shoulder[1]), 0, m.shape[0] - 1)), int(np.clip(round(shoulder[0]), 0, m.shape[1] - 1)))
     if not m[s]:
         ys, xs = np.nonzero(m)
@@ -227,23 +290,16 @@ def fit_character(silhouette: np.ndarray, face: np.ndarray | None = None) -> Cha
     legs = _leg_gap(m, chin + 0.15 * (bottom - chin))
     if legs is not None:
         neck = np.array(_neck(m, head, r, chin + 0.3 * (legs[0] - chin)))
+        J, hip_y = _legs_from_rows(m, *legs)
     else:
         neck = np.array(_neck(m, head, r, chin + 0.2 * (bottom - chin)))
-        legs = _legs_together(m, neck[1])
-        notes.append("legs not apart: split at the middle")
-    crotch, (leg_a, leg_b) = legs
-    leg_len = bottom - crotch
-    hip_y = crotch - 0.08 * leg_len
-    knee_y, ankle_y, sole_y = crotch + 0.45 * leg_len, bottom - 0.12 * leg_len, bottom - 0.02 * leg_len
-
-    J = {}
-    for side, leg in (("right", leg_a), ("left", leg_b)):  # picture-left = the character's right
-        J[f"{side}_hip"] = _along(leg, crotch) + [0.0, hip_y - crotch]
-        J[f"{side}_knee"] = _along(leg, knee_y)
-        J[f"{side}_ankle"] = _along(leg, ankle_y)
-        J[f"{side}_heel"] = _along(leg, ankle_y) * [1, 0] + [0, sole_y]
-        sole = _run_at(m[int(sole_y)], J[f"{side}_ankle"][0])
-        J[f"{side}_foot"] = np.array([(sole[0] + sole[1] - 1) / 2 if sole else J[f"{side}_ankle"][0], sole_y])
+        hip_y = neck[1] + TORSO_SHARE * (bottom - neck[1])
+        J = _legs_from_paths(m, neck[0], hip_y)
+        if J is None:
+            J, hip_y = _legs_from_rows(m, *_legs_together(m, neck[1]))
+            notes.append("legs not apart: split at the middle")
+        else:
+            notes.append("legs traced from the hips along the silhouette")
     J["pelvis"] = (J["left_hip"] + J["right_hip"]) / 2
     J["neck"] = neck
     torso = hip_y - neck[1]
@@ -264,16 +320,12 @@ def fit_character(silhouette: np.ndarray, face: np.ndarray | None = None) -> Cha
     cols = np.arange(m.shape[1])[None, :]
     rows = np.arange(m.shape[0])[:, None]
     off_head = (cols - head[0]) ** 2 + (rows - head[1]) ** 2 > (1.05 * r) ** 2
-    leg_pix = np.zeros_like(m)
-    for leg in (leg_a, leg_b):
-        for x, y in leg:
-            run = _run_at(m[int(y)], x)
-            if run is not None:
-                leg_pix[int(y), run[0] : run[1]] = True
+    leg_pix = _leg_pixels(m, J)
     guessed = []
     for side, sign in (("right", -1), ("left", 1)):
         half = sign * (cols - neck[0]) > 0.15 * chest
-        found = _arm(m, m & off_head & ~leg_pix & half, J[f"{side}_shoulder"], 0.25 * torso)
+        # paths go round the head, so horns, ears and hair are no hands
+        found = _arm(m & off_head, m & off_head & ~leg_pix & half, J[f"{side}_shoulder"], 0.25 * torso)
         if found is None:
             sh = J[f"{side}_shoulder"]
             found = (sh + [0.0, 0.45 * torso], sh + [0.0, 0.85 * torso])

@@ -12,7 +12,8 @@ The fitted Motion: the 2D fit lifted on the camera rays at the depth where the c
 height is ``BODY_HEIGHT_M`` (the depth only sets the metric scale, which framing and bone
 lengths read consistently), a flat pose facing the camera; confidences from the fit (0.5
 measured, 0.3 guessed); the head circle as ``fitted_head`` (1, 4): centre xyz and radius in
-metres, which ``models.head.sphere`` uses for the head sphere; ``info`` says it is a fit.
+metres, which ``models.head.sphere`` uses for the head sphere; a face mesh the detectors found
+on the character's head is kept (the sphere's turn, the expression); ``info`` says it is a fit.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from scipy import ndimage
 from ..core.errors import DreamActorError
 from ..core.motion import Motion, default_camera
 from ..core.skeleton import BODY
-from .character_fit import CharacterFit, fit_character
+from .character_fit import FIT_CONF, GUESS_CONF, CharacterFit, fit_character
 from .driver import extract_image
 from .face_mesh import NUM_BLENDSHAPES
 from .landmarkers import NUM_HAND_LANDMARKS
@@ -87,8 +88,24 @@ def disagreement(motion: Motion, silhouette: np.ndarray, min_conf: float = 0.5) 
     return None
 
 
-def fitted_motion(image_size: tuple[int, int], fit: CharacterFit, why: str, source: str) -> Motion:
-    """A one-frame Motion from a silhouette fit (see the module docstring)."""
+FACE_KEYS = ("face3d", "face_valid", "face_blendshapes", "face_matrix")
+
+
+def face_on_character(motion: Motion | None, silhouette: np.ndarray) -> bool:
+    """A detected face mesh worth keeping: on the silhouette and in its upper half."""
+    if motion is None or not bool(np.asarray(motion.get("face_valid", [False]))[0]):
+        return False
+    face = motion.face2d[0]
+    rows = np.flatnonzero(silhouette.any(1))
+    upper = face[:, 1].mean() < rows[0] + 0.5 * (rows[-1] - rows[0] + 1)
+    return bool(upper and joints_inside(face, silhouette).mean() >= AGREE)
+
+
+def fitted_motion(
+    image_size: tuple[int, int], fit: CharacterFit, why: str, source: str, face: Motion | None = None
+) -> Motion:
+    """A one-frame Motion from a silhouette fit (see the module docstring); ``face``: a
+    detection whose face mesh (2D, 3D, blendshapes, matrix) is kept."""
     W, H = image_size
     camera = default_camera(W, H)
     f, cx, cy = camera[0, 0], camera[0, 2], camera[1, 2]
@@ -107,19 +124,28 @@ def fitted_motion(image_size: tuple[int, int], fit: CharacterFit, why: str, sour
     notes = "; ".join(fit.notes)
     info = (
         f"skeleton FITTED to the character's silhouette (from {source}), not detected: {why}. "
-        f"Head radius {fit.head_radius:.0f} px; confidence {fit.conf.max():.1f} on fitted joints, "
-        f"{fit.conf.min():.1f} on guessed ones" + (f"; {notes}" if notes else "")
+        f"Head radius {fit.head_radius:.0f} px; confidence {FIT_CONF} on fitted joints"
+        + (f", {GUESS_CONF} on guessed ones" if (fit.conf < FIT_CONF).any() else "")
+        + (f"; {notes}" if notes else "")
     )
+    kept = {}
+    if face is not None:
+        m.face2d[:] = face.face2d
+        kept = {k: face.get(k) for k in FACE_KEYS}
+        info += "; the detected face mesh is kept"
+    no_face = {
+        "face3d": np.zeros((1, 478, 3), np.float32),
+        "face_valid": np.zeros(1, bool),
+        "face_blendshapes": np.zeros((1, NUM_BLENDSHAPES), np.float32),
+        "face_matrix": np.eye(4, dtype=np.float32)[None],
+    }
     return m.replace(
         hands3d=np.zeros((1, 2, NUM_HAND_LANDMARKS, 3), np.float32),
-        face3d=np.zeros((1, 478, 3), np.float32),
-        face_valid=np.zeros(1, bool),
-        face_blendshapes=np.zeros((1, NUM_BLENDSHAPES), np.float32),
-        face_matrix=np.eye(4, dtype=np.float32)[None],
         filled=np.zeros(1, bool),
         person_box=fit.box[None].astype(np.float32),
         fitted_head=head[None].astype(np.float32),
         info=info,
+        **{**no_face, **kept},
     ).validate()
 
 
@@ -140,7 +166,8 @@ def detect_or_fit(rgb: np.ndarray, mask: np.ndarray | None, detect: Callable[[],
         if why is None:
             return motion
     H, W = silhouette.shape
-    return fitted_motion((W, H), fit_character(silhouette), why, source)
+    face = motion if face_on_character(motion, silhouette) else None
+    return fitted_motion((W, H), fit_character(silhouette), why, source, face)
 
 
 def extract_character(image: np.ndarray, mask: np.ndarray | None = None, **detector) -> Motion:

@@ -109,3 +109,17 @@ def test_every_render_style_draws_a_fitted_character():
     for style in STYLES:
         frame = GuideVideo(m, 256, 256, style, "stretch").frame(0)
         assert frame.shape == (256, 256, 3) and frame.any(), style
+
+
+@NEEDS_NPM
+def test_partial_detection_is_replaced_but_its_face_is_kept():
+    # MediaPipe finds the dancer's upper body and face, but not the feet under the dress
+    rgb, alpha = picture("fluent_dancer")
+    m = extract_character(rgb)
+    info = str(m.get("info"))
+    assert "FITTED" in info and "face mesh is kept" in info
+    on, nose, ankles = _placed(m.joints2d[0], alpha)
+    assert on >= 0.9 and nose and ankles
+    sphere = fit_head_sphere(m)
+    assert bool(sphere.get("head_valid")[0])  # turned by the face mesh ...
+    assert sphere.head_radius[0] == pytest.approx(m.get("fitted_head")[0, 3])  # ... sized by the fit
