@@ -3,6 +3,7 @@ DreamActor Sampler; each returns its step-end times and its output (latents, uin
 
 from __future__ import annotations
 
+import importlib
 import os
 import tempfile
 import time
@@ -26,6 +27,16 @@ def inputs(p: Plan, w: Window, n: int):
         pos=fx.text_conditioning(1, p.text_len),
         neg=fx.text_conditioning(2, p.text_len),
     )
+
+
+def give_face_motion(face, model, seed: int = 0) -> None:
+    """Attach per-frame face motion (T, 512) to a DA_FACE, as Face Encode with a MODEL does
+    (random values here: the sampler then runs the face encoder and adapter, not the crops)."""
+    from tests.unit import sampler_fixtures as fx
+
+    face_motion = importlib.import_module(f"{fx.PACK_NAME}.nodes.face_motion")
+    face.tokens = np.random.default_rng(seed).normal(size=(face.valid.shape[0], 512)).astype(np.float32)
+    face.tokens_source = face_motion.motion_source(model)
 
 
 def native(core, model, vae, ins, w: Window, seed: int = 7) -> dict:

@@ -52,6 +52,9 @@ class Plan:
     segments: int  # segments of the capped take
     vram_cap_gib: float  # free VRAM the capped take is given
     offload_format: str
+    # the take's per-frame face motion given, as Face Encode with a MODEL gives it, instead of
+    # encoded from the crops by the sampler (dry run: 13 crops would cost a minute of CPU)
+    face_motion_given: bool = False
 
     @property
     def take_frames(self) -> int:
@@ -67,9 +70,9 @@ def make_plan(dry_run: bool, steps: int | None = None, frames: int | None = None
         # 1-frame compare windows: the real-size motion encoder takes 2-5 s per 512x512 crop on
         # 2 CPU cores, and the native chain encodes the crops again at every step
         compare = Window(64, 48, 1, 0, 2, True)
-        # the take runs without the face path on the CPU (13 crops would be about a minute)
-        offload = Window(64, 48, 5, 1, 2, False)
-        base = Plan(True, "cpu", dit, tiny_wan.WanVAEConfig(dim=8), 16, compare, offload, 3, vram_cap_gib, "bf16")
+        offload = Window(64, 48, 5, 1, 2, True)
+        vae = tiny_wan.WanVAEConfig(dim=8)
+        base = Plan(True, "cpu", dit, vae, 16, compare, offload, 3, vram_cap_gib, "bf16", face_motion_given=True)
     else:
         compare = Window(832, 480, 77, 5, 3, True)
         offload = Window(832, 480, 33, 5, 3, True)

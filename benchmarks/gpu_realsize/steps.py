@@ -119,6 +119,9 @@ def offload(p: Plan, cache: str, say) -> dict:
     say(f"{p.segments} segments of {w.frames} frames ({w.carry} carried): {n} frames, {w.width}x{w.height}, "
         f"{w.steps} steps, face path {'on' if w.face else 'off'}")  # fmt: skip
     ins = chains.inputs(p, w, n)
+    if p.face_motion_given:
+        chains.give_face_motion(ins.face, model)
+        say("face motion given per frame (as Face Encode with a MODEL gives it): the crops are not encoded")
     peaks, segs, fractions = host.Peaks(cuda, size), [], []
 
     def step_done(segment):  # how much of the DiT the host keeps on the compute device while sampling
