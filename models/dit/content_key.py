@@ -48,8 +48,8 @@ def _tensor_to_numpy(t) -> np.ndarray:
     return t.cpu().contiguous().numpy()
 
 
-#: attributes of a host model patcher that follow its load state, not what it computes
-PATCHER_STATE = ("backup", "object_patches_backup", "pinned", "hook_backup", "cached_hook_patches")
+#: attributes of a host model patcher that follow its load state or lineage, not what it computes
+PATCHER_STATE = ("backup", "object_patches_backup", "pinned", "hook_backup", "cached_hook_patches", "parent", "model")
 
 
 def _is_module(obj) -> bool:
@@ -115,7 +115,15 @@ def _update_object(h, obj, depth: int, seen: set) -> None:
         }
         _update(h, scalars, depth + 1, seen)
         return
-    skip = PATCHER_STATE if _is_patcher(obj) else ()
+    skip = ()
+    if _is_patcher(obj):  # its weights as loaded from the file: the same whether it is loaded (LoRA baked) or not
+        backup = obj.backup
+
+        def original(name, tensor):
+            return backup[name].weight if name in backup else tensor
+
+        h.update(module_fingerprint(obj.model, original=original).encode())
+        skip = PATCHER_STATE
     attrs = {k: v for k, v in vars(obj).items() if not k.startswith("__") and k not in skip}
     _update(h, attrs, depth + 1, seen)
 

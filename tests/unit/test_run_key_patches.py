@@ -142,6 +142,37 @@ def test_run_key_follows_object_patches(engine, animate, vae):
     assert five != _key(engine, _shifted(animate, 8.0), vae) and five != _key(engine, animate, vae)
 
 
+def holding(model):
+    """A patch that keeps the MODEL itself (as patch nodes that look up its model sampling do)."""
+
+    def patch(args):
+        return {"img": args["img"] * (1.0 if model.model_options is not None else 0.0)}
+
+    return patch
+
+
+def test_a_patch_holding_the_model_keys_alike_loaded_or_not(engine, animate, vae, tmp_path):
+    """The MODEL captured by a patch counts by its weights as loaded from the file and its
+    patches, not by whether the host has baked its LoRA in right now."""
+    import comfy.sd
+
+    from tests.assets import tiny_lora, tiny_wan
+
+    path = tiny_lora.write_tiny_lora(tiny_wan.ensure_assets()["animate"], str(tmp_path / "lora.safetensors"))
+    lora = comfy.sd.load_lora_for_models(
+        fx.load_tiny("animate"), None, fx.host_modules().utils.load_torch_file(path), 1.0, 0
+    )[0]
+    model = _with(animate, holding(lora))
+    unloaded = _key(engine, model, vae)
+    lora.patch_model(device_to=torch.device("cpu"), lowvram_model_memory=0)
+    try:
+        assert lora.backup  # the LoRA is in the live weights now
+        assert _key(engine, model, vae) == unloaded
+    finally:
+        lora.unpatch_model(device_to=torch.device("cpu"))
+    assert unloaded != _key(engine, _with(animate, holding(fx.load_tiny("animate"))), vae)  # another MODEL held
+
+
 def _run(engine, model, vae, root):
     with torch.inference_mode():
         return engine.sample_segments(
