@@ -20,8 +20,9 @@ given as the mask), with the silhouette = the art's alpha (>= 0.5):
 its ``extract_image`` runs there in a subprocess with this venv. Goals: every picture found,
 on >= 90 %, nose and ankles placed, retarget >= 85 %.
 
-Real photos: the same path on the sample photo and clip frames keeps the detection (printed
-as "kept"), so their figures (bench_alignment, bench_extract_quality) do not move.
+Real photos: the same path on the sample photo and the clip frames bench_alignment uses must
+give back exactly what ``extract_image`` gives (printed per photo), so their figures
+(bench_alignment, bench_extract_quality) do not move.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ import sys
 import numpy as np
 
 from models.core.skeleton import BODY
+from models.extract.driver import extract_image
 from models.extract.stylized import CHECKED, extract_character, joints_inside
 from models.head.sphere import fit_head_sphere
 from models.retarget.transfer import retarget
@@ -153,11 +155,17 @@ def main() -> None:
         mean_on = np.mean([s["on"] for s in found]) if found else float("nan")
         print(f"{k:7s}: found {len(found)}/{len(rows)}, all goals {len(good)}/{len(rows)}, mean on {mean_on:.0%}")
 
-    print("\nreal photos through the same path (the detection must be kept):")
-    for name, frame in (("astronaut.png", -1), ("demo.mp4", 0), ("demo.mp4", 80)):
-        m = extract_character(am.photo(name, frame))
-        info = str(m.get("info", ""))
-        print(f"  {name} frame {frame}: {'FITTED' if 'FITTED' in info else 'kept'}")
+    print("\nreal photos through the same path (bench_alignment's photos and clip frames):")
+    for name, frame in (
+        ("astronaut.png", -1),
+        *(("demo.mp4", f) for f in (0, 40, 80)),
+        *((c, f) for c in ("WolfgangLanger_Pexels.mp4", "single_face.mp4") for f in (0, 60)),
+    ):
+        photo = am.photo(name, frame)
+        new, old = extract_character(photo), extract_image(photo)
+        same = all(np.array_equal(new.get(k), old.get(k)) for k in ("joints2d", "joints3d", "conf", "face2d"))
+        fitted = "FITTED" in str(new.get("info", ""))
+        print(f"  {name} frame {frame}: {'FITTED' if fitted else 'detection kept'}, identical to extract_image: {same}")
 
 
 if __name__ == "__main__":

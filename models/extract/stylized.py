@@ -5,7 +5,8 @@ not agree with the character's silhouette.
 A detection is kept when its confident body joints fall on the silhouette (dilated by
 ``SLACK`` of its height: ``AGREE`` of them at least), its nose is in the silhouette's upper
 half and, for a whole figure (silhouette clear of the picture's bottom edge), its ankles are
-in the lower third. Photos of people on busy backgrounds have no silhouette
+in the lower third. A silhouette flatter than ``MIN_ASPECT`` is no upright character and is not
+fitted. Photos of people on busy backgrounds have no silhouette
 (``models.extract.silhouette``) and keep the detection whatever it is, as before.
 
 The fitted Motion: the 2D fit lifted on the camera rays at the depth where the character's
@@ -35,6 +36,8 @@ from .silhouette import foreground
 BODY_HEIGHT_M = 1.7
 SLACK = 0.04
 AGREE = 0.9
+MIN_ASPECT = 0.7
+"""Silhouettes flatter than this (height / width) are no upright character (the dev set: 1.0-3.5)."""
 CHECKED = (
     "nose",
     "left_shoulder",
@@ -64,6 +67,13 @@ def joints_inside(points: np.ndarray, silhouette: np.ndarray, slack: float = SLA
     out = np.zeros(len(p), bool)
     out[ok] = dilated[p[ok, 1], p[ok, 0]]
     return out
+
+
+def upright(silhouette: np.ndarray) -> bool:
+    """A silhouette that can hold a standing figure: at least ``MIN_ASPECT`` times as tall as wide
+    (a car or a landscape object is not fitted)."""
+    ys, xs = np.nonzero(silhouette)
+    return bool(ys.max() - ys.min() + 1 >= MIN_ASPECT * (xs.max() - xs.min() + 1))
 
 
 def disagreement(motion: Motion, silhouette: np.ndarray, min_conf: float = 0.5) -> str | None:
@@ -153,11 +163,20 @@ def detect_or_fit(rgb: np.ndarray, mask: np.ndarray | None, detect: Callable[[],
     """``detect()`` (the landmark models on the picture), replaced by the silhouette fit where
     it finds nobody or disagrees with the character (see the module docstring)."""
     silhouette, source = foreground(rgb, mask)
+    if silhouette is not None and not upright(silhouette):
+        silhouette = None
     try:
         motion = detect()
     except DreamActorError as e:
-        if silhouette is None or not e.what.startswith("no person"):
+        if not e.what.startswith("no person"):
             raise
+        if silhouette is None:
+            raise DreamActorError(
+                e.what,
+                fix=f"{e.fix}. For a drawn or rendered character: connect its mask (core Load Image's MASK) "
+                "or show it upright on a plain background, so the skeleton can be fitted to its silhouette",
+                input=e.input,
+            ) from None
         motion, why = None, "the landmark models found no person"
     if silhouette is None:
         return motion

@@ -14,7 +14,7 @@ import pytest
 from models.core.skeleton import BODY
 from models.extract.character_fit import fit_character
 from models.extract.silhouette import foreground
-from models.extract.stylized import CHECKED, extract_character, joints_inside
+from models.extract.stylized import CHECKED, extract_character, joints_inside, upright
 from models.head.sphere import HEAD_RADIUS_M, fit_head_sphere
 from models.retarget.transfer import retarget
 from scripts.harness.stylized_media import FLUENT, PICTURES, dev_picture
@@ -106,9 +106,11 @@ def test_every_render_style_draws_a_fitted_character():
 
     rgb, alpha = picture(CHIBI)
     m = fit_head_sphere(extract_character(rgb))
-    for style in STYLES:
-        frame = GuideVideo(m, 256, 256, style, "stretch").frame(0)
-        assert frame.shape == (256, 256, 3) and frame.any(), style
+    guided, _ = retarget(am.clip_motion("demo.mp4", 0, 30), m)  # what the Sampler is given
+    for motion in (m, guided):
+        for style in STYLES:
+            frame = GuideVideo(motion, 256, 256, style, "stretch").frame(0)
+            assert frame.shape == (256, 256, 3) and frame.any(), style
 
 
 @NEEDS_NPM
@@ -123,3 +125,9 @@ def test_partial_detection_is_replaced_but_its_face_is_kept():
     sphere = fit_head_sphere(m)
     assert bool(sphere.get("head_valid")[0])  # turned by the face mesh ...
     assert sphere.head_radius[0] == pytest.approx(m.get("fitted_head")[0, 3])  # ... sized by the fit
+
+
+@NEEDS_NPM
+def test_a_character_lying_down_is_not_fitted():
+    _, alpha = picture("fluent_levitating")
+    assert upright(alpha) and not upright(np.rot90(alpha))
