@@ -78,7 +78,7 @@ def problems_offload(res: dict, dry_run: bool) -> list[str]:
     if any(not (s["ram_gib"] > 0 and s["s_per_step"] > 0) for s in segs):
         out.append(f"a segment's figure is missing: {segs}")
     if not dry_run:
-        if not res["vram_flat"]["ok"]:
+        if res["vram_flat"] is None or not res["vram_flat"]["ok"]:
             out.append(f"peak VRAM is not flat over the segments: {res['vram_flat']}")
         if not res["loaded_fraction"] < 1.0:
             out.append(f"the DiT was loaded whole ({res['loaded_fraction']:.2f}): the cap did not force offloading")

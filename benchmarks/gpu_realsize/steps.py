@@ -93,38 +93,45 @@ def _line(name: str, r: dict) -> str:
 
 
 def offload(p: Plan, cache: str, say) -> dict:
-    """A three-segment DreamActor take with the GPU capped: per-segment peaks, flat VRAM, partial load.
+    """A three-segment DreamActor take with the GPU capped: per-segment peaks, flat VRAM, partial load."""
+    import comfy.model_management as mm
+
+    from tests.unit import sampler_fixtures as fx
+
+    cuda, w = p.device == "cuda", p.offload
+    ballast, size = host.cap_vram(p.vram_cap_gib) if cuda else (None, 0)
+    if cuda:
+        say(f"VRAM capped at {p.vram_cap_gib:g} GiB: {size / host.GIB:.1f} GiB held idle; the host sees "
+            f"{mm.get_free_memory() / host.GIB:.1f} GiB free")  # fmt: skip
+    t = time.perf_counter()
+    model, vae = weights.load(p, cache, p.offload_format)
+    say(f"{p.offload_format} DiT ({model.model_size() / host.GIB:.1f} GiB) and VAE loaded in "
+        f"{time.perf_counter() - t:.1f} s; {host.device_name(cuda)}")  # fmt: skip
+    say(f"{p.segments} segments of {w.frames} frames ({w.carry} carried): {p.take_frames} frames, "
+        f"{w.width}x{w.height}, {w.steps} steps, face path {'on' if w.face else 'off'}")  # fmt: skip
+    ins = chains.inputs(p, w, p.take_frames)
+    if p.face_motion_given:
+        chains.give_face_motion(ins.face, model)
+        say("face motion given per frame (as Face Encode with a MODEL gives it): the crops are not encoded")
+    res = capped_take(p, cache, fx.engine_module(), model, vae, ins, host.Peaks(cuda, size), say)
+    res.update(vram_cap_gib=p.vram_cap_gib if cuda else None, ballast_gib=size / host.GIB)
+    res["model_gib"] = model.model_size() / host.GIB
+    del ballast
+    return res
+
+
+def capped_take(p: Plan, cache: str, engine, model, vae, ins, peaks, say) -> dict:
+    """Run the take, reading the peaks and the DiT's resident share per segment; checked results.
 
     "DiT resident" is the smallest share of the DiT's weights the host kept on the compute
     device during a segment's steps (ModelPatcher.loaded_size / model_size): below 100 % the
     rest was streamed from RAM layer by layer."""
-    import comfy.model_management as mm
     import numpy as np
     import torch
 
-    from tests.unit import sampler_fixtures as fx
+    w, segs, fractions, error = p.offload, [], [], None
 
-    cuda, w, n = p.device == "cuda", p.offload, p.take_frames
-    ballast, size = host.cap_vram(p.vram_cap_gib) if cuda else (None, 0)
-    if cuda:
-        say(f"VRAM capped at {p.vram_cap_gib:g} GiB: {size / host.GIB:.1f} GiB held idle; host sees "
-            f"{mm.get_free_memory() / host.GIB:.1f} GiB free")  # fmt: skip
-    engine = fx.engine_module()
-    t = time.perf_counter()
-    model, vae = weights.load(p, cache, p.offload_format)
-    size_gib = model.model_size() / host.GIB
-    say(
-        f"{p.offload_format} DiT ({size_gib:.1f} GiB) and VAE loaded in {time.perf_counter() - t:.1f} s; {host.device_name(cuda)}"
-    )
-    say(f"{p.segments} segments of {w.frames} frames ({w.carry} carried): {n} frames, {w.width}x{w.height}, "
-        f"{w.steps} steps, face path {'on' if w.face else 'off'}")  # fmt: skip
-    ins = chains.inputs(p, w, n)
-    if p.face_motion_given:
-        chains.give_face_motion(ins.face, model)
-        say("face motion given per frame (as Face Encode with a MODEL gives it): the crops are not encoded")
-    peaks, segs, fractions = host.Peaks(cuda, size), [], []
-
-    def step_done(segment):  # how much of the DiT the host keeps on the compute device while sampling
+    def step_done(segment):
         fractions.append(model.loaded_size() / max(model.model_size(), 1))
 
     def segment_done(i):
@@ -134,32 +141,33 @@ def offload(p: Plan, cache: str, say) -> dict:
             f"DiT resident {segs[-1]['loaded_fraction']:.0%}")  # fmt: skip
         peaks.reset()
 
-    with torch.inference_mode():
+    outs, frames, stamps = [], 0, {}
+    with torch.inference_mode(), chains.scratch(cache) as root:
         _fresh_memory()
         peaks.reset()
-        with chains.scratch(cache) as root:
-            da = chains.dreamactor(engine, model, vae, ins, w, n, root, on_segment=segment_done, on_step=step_done)
+        try:
+            da = chains.dreamactor(engine, model, vae, ins, w, p.take_frames, root, on_segment=segment_done, on_step=step_done)  # fmt: skip
             outs = [chains.segment_outputs(da["folder"], i) for i in range(len(segs))]
-            frames = chains.stitched_frames(da["folder"])
+            frames, stamps = chains.stitched_frames(da["folder"]), da["steps"]
+        except torch.cuda.OutOfMemoryError as e:  # what a card of the cap's size would do: say where
+            error = f"out of memory in segment {len(segs) + 1} under the cap: {str(e).splitlines()[0]}"
+            say(error)
     for i, s in enumerate(segs):
-        s["s_per_step"] = checks.step_seconds(da["steps"].get(i, []))
+        s["s_per_step"] = checks.step_seconds(stamps.get(i, []))
     res = {
         "step": "offload", "format": p.offload_format, "window": w.__dict__, "dry_run": p.dry_run,
-        "vram_cap_gib": p.vram_cap_gib if cuda else None, "ballast_gib": size / host.GIB, "model_gib": size_gib,
-        "segments": segs, "expected_segments": p.segments, "frames": frames, "expected_frames": n,
-        "finite": checks.finite(*(lat for lat, _ in outs)) and all(np.ptp(f) > 0 for _, f in outs),
+        "segments": segs, "expected_segments": p.segments, "frames": frames, "expected_frames": p.take_frames,
+        "finite": bool(outs) and checks.finite(*(lat for lat, _ in outs)) and all(np.ptp(f) > 0 for _, f in outs),
         "loaded_fraction": min((s["loaded_fraction"] for s in segs), default=float("nan")),
+        "vram_flat": checks.flat([s["vram_gib"] for s in segs]) if segs and segs[0]["vram_gib"] is not None else None,
+        "ram_flat": checks.flat([s["ram_gib"] for s in segs]) if segs else None,
     }  # fmt: skip
-    vram = [s["vram_gib"] for s in segs]
-    res["vram_flat"] = checks.flat(vram) if cuda and vram else None
-    res["ram_flat"] = checks.flat([s["ram_gib"] for s in segs]) if segs else None
-    res["problems"] = checks.problems_offload(res, p.dry_run)
-    say(f"{len(segs)} segments, {frames} frames stitched (expected {p.segments}, {n})")
+    res["problems"] = ([error] if error else []) + checks.problems_offload(res, p.dry_run)
+    say(f"{len(segs)} segments, {frames} frames stitched (expected {p.segments}, {p.take_frames})")
     if res["vram_flat"]:
         f = res["vram_flat"]
         say(f"peak VRAM flat: segments 2-{len(segs)} within {f['max_change']:.3f} GiB of segment 1's {f['first']:.2f} "
             f"(tolerance {f['tolerance']:.0%}): {'yes' if f['ok'] else 'NO'}")  # fmt: skip
-    del ballast
     return res
 
 

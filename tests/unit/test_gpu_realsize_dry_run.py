@@ -75,6 +75,29 @@ def test_problems_name_what_failed():
         assert text in found, found
 
 
+def test_out_of_memory_under_the_cap_is_reported_with_its_segment(tmp_path):
+    """A take that runs out of memory (as a card of the cap's size would) ends with the segment named."""
+    from tests import host_import
+
+    host_import.comfy()
+    from benchmarks.gpu_realsize import steps
+
+    class Engine:
+        def sample_segments(self, *args, on_segment=None, **kwargs):
+            on_segment(0)
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB\nmore")
+
+    model = types.SimpleNamespace(loaded_size=lambda: 5, model_size=lambda: 10)
+    ins = types.SimpleNamespace(pos=None, neg=None, ref=None, motion=None, face=None, cvo=None)
+    said = []
+    res = steps.capped_take(make_plan(True), str(tmp_path), Engine(), model, None, ins, host.Peaks(False), said.append)
+    assert (
+        res["problems"][0] == "out of memory in segment 2 under the cap: CUDA out of memory. Tried to allocate 2.00 GiB"
+    )
+    assert "1 segments, expected 3" in res["problems"][1] and not res["finite"]
+    assert any(line.startswith("segment 1: peak VRAM n/a (CPU)") for line in said), said
+
+
 def test_scaled_fp8_layout_is_what_the_host_detects():
     w = torch.randn(64, 32, generator=torch.Generator().manual_seed(0)).to(torch.bfloat16)
     sd = {"blocks.0.ffn.0.weight": w.clone(), "blocks.0.ffn.0.bias": w[:, 0].clone(), "head.head.weight": w.clone()}
