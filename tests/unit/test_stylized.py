@@ -131,3 +131,32 @@ def test_partial_detection_is_replaced_but_its_face_is_kept():
 def test_a_character_lying_down_is_not_fitted():
     _, alpha = picture("fluent_levitating")
     assert upright(alpha) and not upright(np.rot90(alpha))
+
+
+@pytest.mark.parametrize(
+    "preset, legs, head, arms",
+    [("chibi", 0.55, 1.6, 0.6), ("heroic", 1.10, 0.92, 1.06), ("long legs", 1.163, 1.0, 1.0)],
+)
+def test_presets_on_a_fitted_chibi_mean_what_they_say(preset, legs, head, arms):
+    """Leg, head and arm sizes against 'match reference' (the bone_edits preset table)."""
+    rgb, _ = picture(CHIBI)
+    ref = fit_head_sphere(extract_character(rgb))
+    driver = am.clip_motion("demo.mp4", 0, 30)
+
+    def sizes(edits):
+        out, _ = retarget(driver, ref, edits=edits)
+        j = out.joints3d[0]
+
+        def chain(*names):
+            return sum(np.linalg.norm(j[BODY[a]] - j[BODY[b]]) for a, b in zip(names, names[1:]))
+
+        return np.array(
+            [
+                chain("left_hip", "left_knee", "left_ankle"),
+                out.head_radius[0],
+                chain("left_shoulder", "left_elbow", "left_wrist"),
+            ]
+        )
+
+    got = sizes({"version": 1, "preset": preset}) / sizes({"version": 1, "preset": "match reference"})
+    assert got == pytest.approx([legs, head, arms], abs=0.01)
