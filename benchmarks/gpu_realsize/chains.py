@@ -34,7 +34,7 @@ def give_face_motion(face, model, seed: int = 0) -> None:
     (random values here: the sampler then runs the face encoder and adapter, not the crops)."""
     from tests.unit import sampler_fixtures as fx
 
-    face_motion = importlib.import_module(f"{fx.PACK_NAME}.nodes.face_motion")
+    face_motion = importlib.import_module(f"{fx.pack().__name__}.nodes.face_motion")
     face.tokens = np.random.default_rng(seed).normal(size=(face.valid.shape[0], 512)).astype(np.float32)
     face.tokens_source = face_motion.motion_source(model)
 
