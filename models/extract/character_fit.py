@@ -18,7 +18,8 @@ analysed at ``WORK_HEIGHT`` px tall:
 
 Joints are returned in picture pixels with a confidence: ``FIT_CONF`` for a part that was
 measured, ``GUESS_CONF`` for one placed by a rule (a hidden arm, face points on a head seen
-from the side are still drawn frontally). The character's left is the picture's right (a
+from the side are still drawn frontally); a character cut off by the picture's bottom edge has
+its legs at 0 (not seen) and its hips guessed. The character's left is the picture's right (a
 character facing the viewer, as character sheets show them).
 """
 
@@ -39,6 +40,8 @@ TORSO_SHARE = 0.45
 """Neck-to-hip share of the neck-to-sole height when the legs do not part."""
 FIT_CONF = 0.5
 GUESS_CONF = 0.3
+HIDDEN_WHEN_CUT = tuple(f"{side}_{n}" for side in ("left", "right") for n in ("knee", "ankle", "foot", "heel"))
+"""Joints given confidence 0 when the silhouette runs off the picture's bottom (a bust)."""
 SPINE = {"spine1": 0.22, "spine2": 0.48, "spine3": 0.58}
 """Spine joints on the pelvis -> neck segment (the fractions ``body_mapping`` uses)."""
 
@@ -344,4 +347,8 @@ def fit_character(silhouette: np.ndarray, face: np.ndarray | None = None) -> Cha
     joints = np.stack([to_px(J[n]) for n in BODY.joint_names]).astype(np.float32)
     conf = np.full(BODY.num_joints, FIT_CONF, np.float32)
     conf[[BODY[n] for n in guessed]] = GUESS_CONF
+    if y1 >= silhouette.shape[0] - 2:  # cut off by the picture's bottom edge: no legs seen
+        conf[[BODY[n] for n in HIDDEN_WHEN_CUT]] = 0.0
+        conf[[BODY[n] for n in ("pelvis", "left_hip", "right_hip")]] = GUESS_CONF
+        notes.append("cut off at the picture's bottom: legs not seen")
     return CharacterFit(joints, conf, to_px(head), r / k, np.array([x0, y0, x1, y1], np.float32), notes)

@@ -6,8 +6,8 @@ comes with an alpha channel. ``foreground`` returns its pixels as a bool (H, W) 
 * with a ``mask`` (a segmentation, or ComfyUI's LoadImage MASK which is 1 - alpha) the side
   that covers less of the picture's border is the character, so either polarity works;
 * without one, the background colour is read from the picture's border (median colour);
-  where the border is plain (95 % of it within ``PLAIN_SPREAD`` of that colour) pixels far
-  from it are the character, refined by OpenCV's GrabCut; otherwise (a photo's busy
+  where the border is plain (``PLAIN_SHARE`` of it within ``PLAIN_SPREAD`` of that colour, so a
+  character cut off by an edge still counts) pixels far from it are the character, refined by OpenCV's GrabCut; otherwise (a photo's busy
   background) there is no reliable silhouette and ``None`` is returned.
 
 Either way small specks are dropped, holes filled, and the largest blob kept with any blob
@@ -22,7 +22,9 @@ from scipy import ndimage
 BORDER = 0.02
 """Width of the border band read for the background colour, as a fraction of the larger side."""
 PLAIN_SPREAD = 18.0
-"""RGB distance within which 95 % of the border must lie for the background to count as plain."""
+PLAIN_SHARE = 0.6
+"""The background is plain when this share of the border lies within ``PLAIN_SPREAD`` (RGB
+distance) of the border's median colour (the rest: a character cut off by an edge)."""
 MIN_CONTRAST = 30.0
 """Smallest RGB distance from the background colour that marks a character pixel."""
 KEEP_BLOB = 0.15
@@ -49,7 +51,8 @@ def _border_share(mask: np.ndarray) -> float:
 def clean(mask: np.ndarray) -> np.ndarray | None:
     """Holes filled, specks dropped: the largest blob and blobs >= KEEP_BLOB of it, or None
     when nothing of at least MIN_AREA of the picture is left."""
-    filled = ndimage.binary_fill_holes(ndimage.binary_opening(mask, iterations=1))
+    opened = ndimage.binary_opening(np.pad(mask, 1, mode="edge"))[1:-1, 1:-1]  # keeps parts cut by an edge
+    filled = ndimage.binary_fill_holes(opened)
     labels, n = ndimage.label(filled)
     if n == 0:
         return None
@@ -69,7 +72,7 @@ def from_mask(mask: np.ndarray) -> np.ndarray | None:
 
 def _grabcut(rgb: np.ndarray, sure: np.ndarray, likely: np.ndarray) -> np.ndarray:
     """GrabCut seeded by colour distance: ``sure`` character, ``likely`` character, the rest
-    probable background (the border band is sure background)."""
+    probable background (background-coloured pixels of the border band: sure background)."""
     import cv2
 
     H, W = sure.shape
@@ -77,7 +80,9 @@ def _grabcut(rgb: np.ndarray, sure: np.ndarray, likely: np.ndarray) -> np.ndarra
     seed[likely] = cv2.GC_PR_FGD
     seed[sure] = cv2.GC_FGD
     b = max(2, int(round(BORDER * max(H, W))))
-    seed[:b], seed[-b:], seed[:, :b], seed[:, -b:] = (cv2.GC_BGD,) * 4
+    band = np.zeros((H, W), bool)
+    band[:b], band[-b:], band[:, :b], band[:, -b:] = True, True, True, True
+    seed[band & ~likely] = cv2.GC_BGD
     bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
     cv2.grabCut(np.ascontiguousarray(rgb[..., ::-1]), seed, None, bgd, fgd, 3, cv2.GC_INIT_WITH_MASK)
     return (seed == cv2.GC_FGD) | (seed == cv2.GC_PR_FGD)
@@ -87,9 +92,11 @@ def from_plain_background(rgb: np.ndarray) -> np.ndarray | None:
     """The character against a plain background (see the module docstring), or None."""
     border = _border_pixels(rgb)
     colour = np.median(border, axis=0)
-    spread = float(np.percentile(np.linalg.norm(border - colour, axis=1), 95))
-    if spread > PLAIN_SPREAD:
+    d = np.linalg.norm(border - colour, axis=1)
+    background = d <= PLAIN_SPREAD
+    if background.mean() < PLAIN_SHARE:  # a busy border: a photo, or a character filling the frame
         return None
+    spread = float(np.percentile(d[background], 95))
     dist = np.linalg.norm(rgb.astype(np.float32) - colour, axis=-1)
     threshold = max(MIN_CONTRAST, 3.0 * spread)
     likely = dist > 0.5 * threshold

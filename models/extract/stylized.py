@@ -80,7 +80,9 @@ def disagreement(motion: Motion, silhouette: np.ndarray, min_conf: float = 0.5) 
     """Why a one-frame detection does not match the character's silhouette, or None."""
     idx = [BODY[n] for n in CHECKED]
     conf, pts = motion.conf[0, idx], motion.joints2d[0, idx]
-    seen = conf >= min_conf
+    H, W = silhouette.shape
+    in_picture = (pts[:, 0] >= 0) & (pts[:, 0] < W) & (pts[:, 1] >= 0) & (pts[:, 1] < H)
+    seen = (conf >= min_conf) & in_picture  # joints beyond the frame are guesses: not checked
     if seen.sum() < 5:
         return f"only {int(seen.sum())} body joints were detected"
     inside = joints_inside(pts[seen], silhouette)

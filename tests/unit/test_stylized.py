@@ -160,3 +160,28 @@ def test_presets_on_a_fitted_chibi_mean_what_they_say(preset, legs, head, arms):
 
     got = sizes({"version": 1, "preset": preset}) / sizes({"version": 1, "preset": "match reference"})
     assert got == pytest.approx([legs, head, arms], abs=0.01)
+
+
+def _cut(name: str, share: float):
+    """The picture and silhouette cut off at ``share`` of the character's height (a bust)."""
+    rgb, alpha = picture(name)
+    rows = np.flatnonzero(alpha.any(1))
+    cut = int(rows[0] + share * (rows[-1] - rows[0]))
+    return rgb[:cut].copy(), alpha[:cut].copy()
+
+
+def test_a_character_cut_off_at_the_bottom_has_no_legs_seen():
+    rgb, alpha = _cut(CHIBI, 0.85)
+    m = extract_character(rgb)
+    assert "FITTED" in str(m.get("info")) and "cut off" in str(m.get("info"))
+    legs = [BODY[f"{s}_{n}"] for s in ("left", "right") for n in ("knee", "ankle", "foot", "heel")]
+    assert np.all(m.conf[0, legs] == 0) and np.all(m.conf[0, [BODY["left_hip"], BODY["right_hip"]]] == 0.3)
+    on = joints_inside(m.joints2d[0, [BODY[n] for n in ("nose", "left_shoulder", "right_shoulder")]], alpha)
+    assert on.all()
+
+
+@NEEDS_NPM
+def test_a_bust_the_detector_reads_keeps_its_detection():
+    # legs predicted beyond the picture's edge are not held against the detection
+    rgb, _ = _cut("fluent_person_standing", 0.6)
+    assert "FITTED" not in str(extract_character(rgb).get("info"))
