@@ -21,6 +21,15 @@ def _gib(v) -> str:
     return "n/a (CPU)" if v is None else f"{v:7.2f} GiB"
 
 
+def _measured(peaks, run):
+    """``run()`` from an unloaded model with the peaks reset: (its output, {seconds, vram, ram})."""
+    _fresh_memory()
+    peaks.reset()
+    t = time.perf_counter()
+    out = run()
+    return out, {"seconds": time.perf_counter() - t, **peaks.read()}
+
+
 def compare(p: Plan, cache: str, fmt: str, say) -> dict:
     """Native chain vs DreamActor Sampler on one window, same inputs, seed and loaded model."""
     import torch
@@ -35,46 +44,37 @@ def compare(p: Plan, cache: str, fmt: str, say) -> dict:
     say(
         f"one window: {w.width}x{w.height}, {w.frames} frames, {w.steps} steps, cfg 1, face path {'on' if w.face else 'off'}"
     )
-    ins = chains.inputs(p, w, w.frames)
-    peaks = host.Peaks(cuda)
+    ins, peaks = chains.inputs(p, w, w.frames), host.Peaks(cuda)
     res = {"step": "compare", "format": fmt, "window": w.__dict__, "dry_run": p.dry_run, "model": loaded_as(model)}
     with torch.inference_mode():
-        _fresh_memory()
-        peaks.reset()
-        t = time.perf_counter()
-        nat = chains.native(core, model, vae, ins, w)
-        res["native"] = {
-            "s_per_step": checks.step_seconds(nat["stamps"]),
-            **peaks.read(),
-            "seconds": time.perf_counter() - t,
-        }
+        nat, res["native"] = _measured(peaks, lambda: chains.native(core, model, vae, ins, w))
+        res["native"]["s_per_step"] = checks.step_seconds(nat["stamps"])
         say(_line("native    ", res["native"]))
-        _fresh_memory()
-        peaks.reset()
-        t = time.perf_counter()
         with chains.scratch(cache) as root:
-            da = chains.dreamactor(engine, model, vae, ins, w, w.frames, root)
-            res["dreamactor"] = {
-                "s_per_step": checks.step_seconds(da["steps"].get(0, [])),
-                **peaks.read(),
-                "seconds": time.perf_counter() - t,
-            }
+            da, res["dreamactor"] = _measured(
+                peaks, lambda: chains.dreamactor(engine, model, vae, ins, w, w.frames, root)
+            )
             latent, frames = chains.segment_outputs(da["folder"], 0)
+        res["dreamactor"]["s_per_step"] = checks.step_seconds(da["steps"].get(0, []))
         say(_line("dreamactor", res["dreamactor"]))
     res["agreement"] = checks.agreement(latent, nat["latent"], frames, nat["frames"])
     res["finite"] = checks.finite(latent, nat["latent"]) and nat["frames_finite"]
     res["problems"] = checks.problems_compare(res, p.dry_run)
+    _say_ratios(res, say)
+    return res
+
+
+def _say_ratios(res: dict, say) -> None:
     a, n, d = res["agreement"], res["native"], res["dreamactor"]
+    vram = f", peak VRAM {d['vram_gib'] / n['vram_gib']:.3f}" if n["vram_gib"] else ""
     say(
-        f"ratios dreamactor/native: s/step {d['s_per_step'] / n['s_per_step']:.3f}, peak RAM {d['ram_gib'] / n['ram_gib']:.3f}"
-        + (f", peak VRAM {d['vram_gib'] / n['vram_gib']:.3f}" if cuda else "")
+        f"ratios dreamactor/native: s/step {d['s_per_step'] / n['s_per_step']:.3f}, peak RAM {d['ram_gib'] / n['ram_gib']:.3f}{vram}"
     )
     if a["same_shape"]:
         say(
             f"agreement: latent max |diff| {a['latent_max_abs']:.3e} ({a['latent_rel']:.2e} x std), "
             f"uint8 frames max diff {a['frames_max_diff']}; outputs finite: {res['finite']}"
         )
-    return res
 
 
 def loaded_as(model) -> dict:
