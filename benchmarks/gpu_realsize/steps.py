@@ -175,25 +175,37 @@ def report(results: dict, say) -> None:
     """The figures of every finished step, side by side (for the README)."""
     for name, r in results.items():
         if r["step"] == "build" and r["timings"]:
-            say("[build] " + ", ".join(f"{k} {v:.1f} s" for k, v in r["timings"].items()))
+            say(f"[{name}] " + ", ".join(f"{k} {v:.1f} s" for k, v in r["timings"].items()))
         elif r["step"] == "compare":
-            n, d, a = r["native"], r["dreamactor"], r["agreement"]
-            say(f"[{r['format']}] s/step    native {n['s_per_step']:8.3f}  dreamactor {d['s_per_step']:8.3f}  "
-                f"ratio {d['s_per_step'] / n['s_per_step']:.3f}")  # fmt: skip
-            if n["vram_gib"] is not None:
-                say(f"[{r['format']}] peak VRAM native {n['vram_gib']:8.2f}  dreamactor {d['vram_gib']:8.2f}  GiB  "
-                    f"ratio {d['vram_gib'] / n['vram_gib']:.3f}")  # fmt: skip
-            say(f"[{r['format']}] peak RAM  native {n['ram_gib']:8.2f}  dreamactor {d['ram_gib']:8.2f}  GiB  "
-                f"ratio {d['ram_gib'] / n['ram_gib']:.3f}")  # fmt: skip
-            if a["same_shape"]:
-                say(f"[{r['format']}] latent max |diff| {a['latent_max_abs']:.3e} ({a['latent_rel']:.2e} x std), "
-                    f"frames max diff {a['frames_max_diff']}")  # fmt: skip
+            _report_compare(r, say)
         elif r["step"] == "offload":
-            segs = r["segments"]
-            cap = "no cap (CPU)" if r["vram_cap_gib"] is None else f"VRAM capped at {r['vram_cap_gib']:g} GiB"
-            say(f"[offload {r['format']}] {cap}, {len(segs)} segments, {r['frames']} frames; per segment:")
-            for i, s in enumerate(segs):
-                say(f"  segment {i + 1}: peak VRAM {_gib(s['vram_gib'])}  peak RAM {s['ram_gib']:.2f} GiB  "
-                    f"s/step {s['s_per_step']:.3f}  DiT resident {s['loaded_fraction']:.0%}")  # fmt: skip
+            _report_offload(r, say)
         for problem in r.get("problems", []):
             say(f"  PROBLEM ({name}): {problem}")
+
+
+def _side_by_side(fmt: str, what: str, n, d, unit: str = "") -> str:
+    return f"[{fmt}] {what:9s} native {n:8.3f}  dreamactor {d:8.3f}{unit}  ratio {d / n:.3f}"
+
+
+def _report_compare(r: dict, say) -> None:
+    f, n, d, a = r["format"], r["native"], r["dreamactor"], r["agreement"]
+    say(_side_by_side(f, "s/step", n["s_per_step"], d["s_per_step"]))
+    if n["vram_gib"] is not None:
+        say(_side_by_side(f, "peak VRAM", n["vram_gib"], d["vram_gib"], " GiB"))
+    say(_side_by_side(f, "peak RAM", n["ram_gib"], d["ram_gib"], " GiB"))
+    if a["same_shape"]:
+        say(
+            f"[{f}] latent max |diff| {a['latent_max_abs']:.3e} ({a['latent_rel']:.2e} x std), frames max diff {a['frames_max_diff']}"
+        )
+
+
+def _report_offload(r: dict, say) -> None:
+    segs = r["segments"]
+    cap = "no cap (CPU)" if r["vram_cap_gib"] is None else f"VRAM capped at {r['vram_cap_gib']:g} GiB"
+    say(f"[offload {r['format']}] {cap}, {len(segs)} segments, {r['frames']} frames; per segment:")
+    for i, s in enumerate(segs):
+        say(f"  segment {i + 1}: peak VRAM {_gib(s['vram_gib'])}  peak RAM {s['ram_gib']:.2f} GiB  "
+            f"s/step {s['s_per_step']:.3f}  DiT resident {s['loaded_fraction']:.0%}")  # fmt: skip
+    if r["vram_flat"]:
+        say(f"  peak VRAM flat within {r['vram_flat']['tolerance']:.0%}: {'yes' if r['vram_flat']['ok'] else 'NO'}")

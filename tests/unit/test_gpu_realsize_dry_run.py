@@ -226,6 +226,6 @@ def test_dry_run_report_prints_the_figures_side_by_side(dry):
     text = dry.out["report"]
     assert dry.rc["report"] == 0, text
     for fmt in ("bf16", "fp8"):
-        assert f"[{fmt}] s/step    native" in text and f"[{fmt}] peak RAM  native" in text
+        assert f"[{fmt}] s/step    native" in text and f"[{fmt}] peak RAM  native" in text, text
         assert f"[{fmt}] latent max |diff|" in text
     assert "[offload bf16] no cap (CPU), 3 segments, 13 frames" in text and "PROBLEM" not in text
