@@ -143,8 +143,8 @@ def main() -> None:
             cells.append(
                 ({**scores(m.joints2d[0], m.conf[0], sil), "how": "F" if fitted else "D"}, retarget_on(m, sil, driver))
             )
-        for k, (s, _) in zip(totals, cells):
-            totals[k].append(s)
+        for k, (s, rt) in zip(totals, cells):
+            totals[k].append(s if s is None else {**s, "rt": rt})
         print(
             f"{name:26s} | "
             + " | ".join(f"{_cell(s)} {rt:4.0%}" if rt == rt else f"{_cell(s)} {'':>4s}" for s, rt in cells)
@@ -153,7 +153,11 @@ def main() -> None:
         found = [s for s in rows if s is not None]
         good = [s for s in found if s["on"] >= 0.9 and s["nose"] and s["ankles"]]
         mean_on = np.mean([s["on"] for s in found]) if found else float("nan")
-        print(f"{k:7s}: found {len(found)}/{len(rows)}, all goals {len(good)}/{len(rows)}, mean on {mean_on:.0%}")
+        kept = [s["rt"] for s in found if s["rt"] >= 0.85]
+        print(
+            f"{k:7s}: found {len(found)}/{len(rows)}, all goals {len(good)}/{len(rows)}, mean on {mean_on:.0%}, "
+            f"retarget >= 85 % on {len(kept)}/{len(rows)}"
+        )
 
     print("\nreal photos through the same path (bench_alignment's photos and clip frames):")
     for name, frame in (

@@ -6,19 +6,22 @@ analysed at ``WORK_HEIGHT`` px tall:
 
 * head: the largest inscribed circle near the top (distance transform; a circle scores its
   radius minus ``HEAD_TOP_PENALTY`` times its gap to the silhouette's top), so a chibi's head
-  of half its height is found as well as a realistic one; a face the detectors found inside
-  the silhouette replaces it;
+  of half its height is found as well as a realistic one; eyes, ears and nose are drawn
+  frontally on it (seen, so the retarget sizes the head from them);
 * neck: the narrowest row just under the head;
 * legs: the background gap between the feet followed upwards until it closes (the crotch);
-  each leg's centre line gives hip, knee and ankle; legs that never part (a dress, a robot
-  on one block) split the lower body in two at ``TORSO_SHARE`` of the height below the neck;
+  each leg's centre line gives hip, knee and ankle. Feet that do not stand apart at the floor
+  (a runner's raised foot, a side view) are the two extremities below the hips farthest along
+  the silhouette from the pelvis and from each other, joints at shares of each path; legs that
+  never part (a dress, a robot on one block) split the lower body in two, the hips at
+  ``TORSO_SHARE`` of the height below the neck;
 * arms: the farthest point of each side of the body from its shoulder along the silhouette
   (geodesic distance, legs and head left out): the hand, wherever the arm points; wrist
   and elbow on that shortest path.
 
 Joints are returned in picture pixels with a confidence: ``FIT_CONF`` for a part that was
-measured, ``GUESS_CONF`` for one placed by a rule (a hidden arm, face points on a head seen
-from the side are still drawn frontally); a character cut off by the picture's bottom edge has
+measured, ``GUESS_CONF`` for one placed by a rule (an arm held against the body, hung along
+it); a character cut off by the picture's bottom edge has
 its legs at 0 (not seen) and its hips guessed. The character's left is the picture's right (a
 character facing the viewer, as character sheets show them).
 """
@@ -28,6 +31,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from PIL import Image
 from scipy import ndimage
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import dijkstra
@@ -265,18 +269,14 @@ def _arm(m: np.ndarray, allowed: np.ndarray, shoulder: np.ndarray, reach: float)
 
 
 # ------------------------------------------------------------------ the fit
-def fit_character(silhouette: np.ndarray, face: np.ndarray | None = None) -> CharacterFit:
+def fit_character(silhouette: np.ndarray) -> CharacterFit:
     """Fit the 29-joint ``BODY`` skeleton to a character's silhouette (H, W) bool.
-
-    ``face``: optional (x, y, radius) px of a face the detectors found on the character
-    (it places the head). Returns a :class:`CharacterFit` (see the module docstring)."""
+    Returns a :class:`CharacterFit` (see the module docstring)."""
     ys, xs = np.nonzero(silhouette)
     x0, y0, x1, y1 = xs.min(), ys.min(), xs.max() + 1, ys.max() + 1
     k = WORK_HEIGHT / (y1 - y0)
     pad = 4
     crop = silhouette[y0:y1, x0:x1].astype(np.float32)
-    from PIL import Image
-
     size = (max(1, round((x1 - x0) * k)), WORK_HEIGHT)
     small = np.asarray(Image.fromarray(crop).resize(size, Image.BILINEAR)) >= 0.5
     m = np.pad(small, pad)
@@ -285,9 +285,6 @@ def fit_character(silhouette: np.ndarray, face: np.ndarray | None = None) -> Cha
 
     dist = ndimage.distance_transform_edt(m)
     head, r = _head(m, dist)
-    if face is not None:
-        head, r = (np.asarray(face[:2], float) - [x0, y0]) * k + pad, float(face[2]) * k
-        notes.append("head from the detected face")
     bottom = float(np.flatnonzero(m.any(1))[-1])
     chin = min(head[1] + r, bottom)
     legs = _leg_gap(m, chin + 0.15 * (bottom - chin))
