@@ -1,7 +1,11 @@
 """Lip-sync figures (issue 12), measured side by side in one run.
 
+0. Speech reading on recorded human speech with phone alignments (registry packages:
+   ``scripts/harness/recorded_speech.py``), per language at 25 fps, the reader before
+   (commit f2eefae, read with ``git show``) and now side by side: open/closed agreement
+   (all frames pooled, lowest clip), p/b/m frames read closed (m alone read open), lags seen.
 1. Speech reading vs espeak-ng phoneme timings, per language, four texts each at 24, 25
-   and 30 fps (mean and lowest clip): this pack's acoustic reader and, when the
+   and 30 fps (mean and lowest clip): this pack's acoustic reader (now and at f2eefae) and, when the
    ``pocketsphinx`` package is importable, PocketSphinx's English phone recogniser
    (allphone) on the same audio; scored against espeak-ng's own marker times and against
    the markers moved to their sound (``espeak_truth.align_to_sound``, what the tests use).
@@ -12,12 +16,16 @@
    the talking-picture crops written to an mp4 with the sound: frame count, audio length,
    and at the end of the file the mouth (darkness inside it) still in step with the speech.
 
-Run: ``.venv/bin/python -m benchmarks.bench_speech`` (part of ``make bench``).
+Run: ``.venv/bin/python -m benchmarks.bench_speech`` (part of ``make bench``); ``--reading``
+runs sections 0 and 1 only.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import subprocess
+import sys
 import tempfile
 import time
 import tracemalloc
@@ -30,11 +38,71 @@ from models.io.video_writer import write_mp4
 from models.speech.analysis import analyze_speech
 from models.speech.mouth import mouth_opening, mouth_region
 from models.speech.sources import picture_crop, redub, talking_picture, track_points
-from models.speech.visemes import CLOSED, CONSONANT, FV, OPEN, ROUNDED, SILENCE, SPREAD
-from scripts.harness import fetch_media
+from models.speech.visemes import CLOSED, CONSONANT, FV, OPEN, ROUNDED, SILENCE, SPREAD, VOWELS
+from scripts.harness import fetch_media, recorded_speech
 from scripts.harness.espeak_truth import SAMPLES, TEXTS, align_to_sound, frame_truth, lag_frames, score, speak
 
 FPS = 25.0
+BEFORE = "f2eefae"
+"""The commit whose reader the figures are compared with (before issue 21's murmur gate)."""
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def reader_at(commit: str):
+    """``analyze_speech`` of models/speech/analysis.py at ``commit`` (from ``git show``, imported
+    beside today's package so its relative imports resolve), or None without the history."""
+    try:
+        source = subprocess.run(
+            ["git", "show", f"{commit}:models/speech/analysis.py"], cwd=ROOT, capture_output=True, check=True
+        ).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    folder = tempfile.mkdtemp(prefix="speech_reader_")
+    path = os.path.join(folder, "analysis.py")
+    with open(path, "wb") as f:
+        f.write(source)
+    name = f"models.speech.analysis_{commit}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module.analyze_speech
+
+
+def recorded_table(before):
+    print(
+        "0. recorded human speech with phone alignments, 25 fps, before (f2eefae) | now:\n"
+        "   open/closed agreement pooled (lowest clip), p/b/m read closed (m alone read open), lags"
+    )
+    clips = recorded_speech.clips()
+    for lang in dict.fromkeys(c.language for c in clips):
+        mine = [c for c in clips if c.language == lang]
+        cells = []
+        for reader in (before, analyze_speech):
+            if reader is None:
+                cells.append("not available (no git history)")
+                continue
+            truth, curve, per_clip, lags, m_open = [], [], [], set(), []
+            for clip in mine:
+                got = reader(clip.wave[None], clip.sample_rate, FPS)
+                t = recorded_speech.frame_classes(clip.events(), got.num_frames, FPS)
+                s = score(t, got.openness, got.viseme)
+                per_clip.append(s["open_closed"])
+                lags.add(s["lag"])
+                truth.append(t)
+                curve.append(got.openness)
+                m_open += [o >= 0.3 for o, ph in zip(got.openness, clip.frame_labels(got.num_frames, FPS)) if ph == "m"]
+            truth, curve = np.concatenate(truth), np.concatenate(curve)
+            agree = np.mean(np.isin(truth, VOWELS) == (curve >= 0.3))
+            closed = curve[truth == CLOSED] < 0.3
+            cells.append(
+                f"{agree:.3f} ({min(per_clip):.3f}), p/b/m closed {closed.mean():.2f} of {closed.size} "
+                f"(m open {np.mean(m_open):.2f} of {len(m_open)}), lag {sorted(lags)}"
+            )
+        print(f"   {lang} ({len(mine)} clips, {sum(len(c.wave) / c.sample_rate for c in mine):.0f} s):")
+        print(f"      before {cells[0]}\n      now    {cells[1]}")
+
+
 ARPABET = {
     **dict.fromkeys("P B M".split(), CLOSED),
     **dict.fromkeys("F V".split(), FV),
@@ -67,28 +135,31 @@ def pocketsphinx_reading(wave: np.ndarray, sr: int, T: int, fps: float):
     return np.isin(vis, (OPEN, ROUNDED, SPREAD)).astype(np.float32), vis
 
 
-def reading_table():
+def reading_table(before):
     print(
         "1. speech reading vs espeak-ng phoneme timings, 4 texts x 24/25/30 fps per language:\n"
         "   open/closed agreement mean (lowest clip), viseme accuracy mean, lags seen"
     )
     rows = {}
     for lang, (voice, texts) in TEXTS.items():
-        got_rows = {key: ([], [], set()) for key in ("pack raw", "pack", "sphinx raw", "sphinx")}
+        got_rows = {key: ([], [], set()) for key in ("pack raw", "pack", "before", "sphinx raw", "sphinx")}
         for text in texts:
             wave, sr, raw = speak(text, voice, aligned=False)
             aligned = align_to_sound(raw, wave, sr)
             for fps in (24.0, 25.0, 30.0):
                 got = analyze_speech(wave[None], sr, fps)
+                old = before(wave[None], sr, fps) if before is not None else None
                 ps = pocketsphinx_reading(wave, sr, got.num_frames, fps)
                 for events, tag in ((raw, " raw"), (aligned, "")):
                     truth = frame_truth(events, got.num_frames, fps)
                     readings = [("pack", got.openness, got.viseme, 0.3)]
+                    if old is not None and not tag:
+                        readings.append(("before", old.openness, old.viseme, 0.3))
                     if ps is not None:
                         readings.append(("sphinx", ps[0], ps[1], 0.5))
                     for name, curve, vis, threshold in readings:
                         s = score(truth, curve, vis, threshold)
-                        agree, visemes, lags = got_rows[name + tag]
+                        agree, visemes, lags = got_rows[name + ("" if name == "before" else tag)]
                         agree.append(s["open_closed"])
                         visemes.append(s["viseme"])
                         lags.add(s["lag"])
@@ -96,6 +167,7 @@ def reading_table():
     for key, label in (
         ("pack raw", "pack, espeak-ng marker times"),
         ("pack", "pack, markers moved to their sound"),
+        ("before", "pack at f2eefae, markers moved to their sound"),
         ("sphinx raw", "pocketsphinx, marker times"),
         ("sphinx", "pocketsphinx, markers moved to their sound"),
     ):
@@ -221,7 +293,10 @@ def ten_minutes():
 
 
 if __name__ == "__main__":
-    os.environ.setdefault("DREAMACTOR_MEDIAPIPE_DIR", fetch_media.fetch_models())
-    reading_table()
-    warp_figures()
-    ten_minutes()
+    before = reader_at(BEFORE)
+    recorded_table(before)
+    reading_table(before)
+    if "--reading" not in sys.argv[1:]:
+        os.environ.setdefault("DREAMACTOR_MEDIAPIPE_DIR", fetch_media.fetch_models())
+        warp_figures()
+        ten_minutes()

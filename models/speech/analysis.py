@@ -158,7 +158,7 @@ def scan_samples(waveform) -> float:
     for a in range(0, waveform.shape[1], SCAN_SAMPLES):
         offset, scale = sample_scale(waveform.dtype)
         x = np.asarray(waveform[:, a : a + SCAN_SAMPLES])
-        if x.dtype.kind == "f":
+        if x.dtype.kind == "f" and not np.isfinite(x).all():
             finite = np.isfinite(x)
             bad += int(x.size - np.count_nonzero(finite))
             x = np.where(finite, x, 0)

@@ -136,6 +136,16 @@ class RecordedClip:
         out.append((int(round(1000 * end)), SILENCE))
         return out
 
+    def frame_labels(self, num_frames: int, fps: float) -> list[str]:
+        """The phone label (lower case, no stress digit; '' for none) at each frame's centre."""
+        starts = np.array([a for a, _, _ in self.phones])
+        out = []
+        for t in (np.arange(num_frames) + 0.5) / fps:
+            i = int(np.searchsorted(starts, t, side="right")) - 1
+            inside = i >= 0 and t < self.phones[i][1]
+            out.append(re.sub(r"\d", "", self.phones[i][2]).lower() if inside else "")
+        return out
+
 
 SOURCES = (
     ("arctic_a0009", "English", "speech_arctic_a0009.wav", "speech_arctic_a0009_phone.lab", None, "arpabet"),

@@ -200,3 +200,54 @@ def test_silence_is_flagged_and_missing_audio_refused(server, inputs, media):
     del prompt["speech"]["inputs"]["audio"]
     with pytest.raises(PromptError, match=r"audio"):
         server.run(with_save(prompt, "tests/speech_silence"), timeout=120)
+
+
+def hostile_audio_prompt(photo: str, kind: str, seconds: float = 2.0, rate: int = 16000, fps: float = FPS) -> dict:
+    """Test audio of ``kind`` -> Speech To Face (talking picture) -> its curve saved as .npy."""
+    prompt = speech_nodes("unused", photo, audio=["audio", 0], fps=fps)
+    del prompt["load"]
+    prompt["audio"] = {"class_type": "DreamActorTestAudio", "inputs": {"kind": kind, "seconds": seconds, "rate": rate}}
+    prompt["save"] = {
+        "class_type": "DreamActorTestSaveImages",
+        "inputs": {"images": ["speech", 4], "filename": f"tests/speech_curve_{kind}_{uuid.uuid4().hex[:6]}"},
+    }
+    return prompt
+
+
+@pytest.mark.parametrize(
+    "kind, message",
+    [
+        ("nan", r"1 of the audio's 32000 samples are NaN or infinite.*Fix: re-export"),
+        ("inf", r"1 of the audio's 32000 samples are NaN or infinite"),
+        ("empty", r"no audio is connected, or it holds no samples"),
+        ("no_channels", r"no audio is connected, or it holds no samples"),
+        ("rate_0", r"sample rate 0 Hz is not an audio rate"),
+        ("rate_nan", r"sample rate nan Hz is not an audio rate"),
+        ("rate_1e9", r"sample rate 1000000000 Hz is not an audio rate"),
+    ],
+)
+def test_broken_audio_is_refused_by_name(test_nodes_server, media, kind, message):
+    """NaN/Inf samples, no samples, no channels and absurd rates: the node's own message naming
+    the input and a fix, never a raw exception (the plot of the curve included)."""
+    photo = test_nodes_server.put_input(media("astronaut.png"))
+    with pytest.raises(PromptError, match=r"DreamActorSpeechToFace, input 'audio'\] " + message):
+        test_nodes_server.run(hostile_audio_prompt(photo, kind), timeout=120)
+
+
+@pytest.mark.parametrize("kind", ["int16", "uint8", "float"])
+def test_integer_pcm_reads_like_float(test_nodes_server, media, kind):
+    """Integer PCM tensors (int16, 8-bit unsigned) are scaled by their full scale: the same frames
+    and no 'clipped' note (unscaled, every sample would read as clipped)."""
+    photo = test_nodes_server.put_input(media("astronaut.png"))
+    entry = test_nodes_server.run(hostile_audio_prompt(photo, kind), timeout=300)
+    text = entry["outputs"]["speech"]["text"][0]
+    assert frames_in_text(entry) == 20, text
+    assert "clipped" not in text and "no speech" not in text, text
+
+
+def test_long_audio_at_96khz(test_nodes_server, media):
+    """Ten minutes at 96 kHz (a 230 MB tensor) at 1 fps: read in blocks, one frame per second."""
+    photo = test_nodes_server.put_input(media("astronaut.png"))
+    entry = test_nodes_server.run(hostile_audio_prompt(photo, "float", 600.0, 96000, fps=1.0), timeout=600)
+    text = entry["outputs"]["speech"]["text"][0]
+    assert text.startswith("talking picture: 600 frames at 1.000 fps"), text

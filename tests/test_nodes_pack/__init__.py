@@ -4,7 +4,7 @@ A real umt5-xxl text encoder and clip_vision_h cannot be built on the test
 machines, so these stand in for CLIP Text Encode and CLIP Vision Encode with
 tensors of the real shapes, deterministic in their inputs. One more node saves
 an IMAGE batch as a raw float32 .npy, so tests can check values exactly (NaN
-included), which PNG or mp4 cannot.
+included), which PNG or mp4 cannot; another hands out good or broken AUDIO.
 """
 
 from __future__ import annotations
@@ -88,8 +88,47 @@ class DreamActorTestSaveImages:
         return {"ui": {"text": [path]}}
 
 
+class DreamActorTestAudio:
+    """AUDIO of a chosen kind, good or broken, for hostile-input tests of the speech node: a voiced
+    150 Hz buzz whose loudness swings at 4 Hz (syllables), then spoiled as ``kind`` says."""
+
+    KINDS = ("float", "int16", "uint8", "nan", "inf", "empty", "no_channels", "rate_0", "rate_nan", "rate_1e9")
+
+    @classmethod
+    def INPUT_TYPES(cls):
+        return {
+            "required": {
+                "kind": (list(cls.KINDS), {"tooltip": "What to hand out."}),
+                "seconds": ("FLOAT", {"default": 2.0, "min": 0.0, "max": 7200.0, "tooltip": "Length."}),
+                "rate": ("INT", {"default": 16000, "min": 1, "max": 384000, "tooltip": "Sample rate (Hz)."}),
+            }
+        }
+
+    RETURN_TYPES = ("AUDIO",)
+    FUNCTION = "make"
+    CATEGORY = "DreamActor/tests"
+
+    def make(self, kind, seconds, rate):
+        t = torch.arange(int(seconds * rate), dtype=torch.float32) / rate
+        buzz = sum(torch.sin(2 * torch.pi * 150 * h * t) / h for h in range(1, 12))
+        wave = (0.25 * buzz * (0.55 - 0.45 * torch.cos(2 * torch.pi * 4 * t)))[None, None]
+        if kind == "int16":
+            wave = (wave * 32767).round().to(torch.int16)
+        elif kind == "uint8":
+            wave = (wave * 127 + 128).round().to(torch.uint8)
+        elif kind in ("nan", "inf"):
+            wave[..., wave.shape[-1] // 2] = float(kind)
+        elif kind == "empty":
+            wave = wave[..., :0]
+        elif kind == "no_channels":
+            wave = wave[:, :0]
+        sample_rate = {"rate_0": 0, "rate_nan": float("nan"), "rate_1e9": 10**9}.get(kind, rate)
+        return ({"waveform": wave, "sample_rate": sample_rate},)
+
+
 NODE_CLASS_MAPPINGS = {
     "DreamActorTestTextConditioning": DreamActorTestTextConditioning,
     "DreamActorTestClipVision": DreamActorTestClipVision,
     "DreamActorTestSaveImages": DreamActorTestSaveImages,
+    "DreamActorTestAudio": DreamActorTestAudio,
 }
