@@ -8,8 +8,9 @@ Dry run: the same code on the CPU at dim 256, 5 layers, VAE width 8, 64x48 frame
 The minutes in :data:`EXPECTED_MINUTES` are estimates for one H200 (16 cores, 128 GiB RAM,
 weights on a local disk), NOT measurements: a 77-frame 832x480 window is 32,760 tokens, about
 1.7 PFLOP per DiT forward (~5 s at ~400 TFLOP/s with the host's fp32 norms and RoPE); each
-chain also runs two VAE encodes of the window (pose, conditioning frames) and one decode; loading the 34.5 GB bf16
-file and copying it into the model takes ~0.5 min from the page cache, more from a cold disk.
+chain also runs two VAE encodes of the window (pose, conditioning frames) and one decode;
+loading the 34.5 GB bf16 file and copying it into the model takes ~0.5 min from the page
+cache, more from a cold disk.
 """
 
 from __future__ import annotations
