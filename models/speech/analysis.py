@@ -2,8 +2,8 @@
 
 No phone recogniser: what the mouth does is read from the sound's acoustics, which
 works for any language (measured against espeak-ng phoneme timings in English,
-Spanish, Mandarin and Japanese: ``tests/unit/test_speech_analysis.py``,
-``benchmarks/bench_speech.py``).
+Spanish, Mandarin and Japanese, and against phone alignments of recorded English and
+Japanese speech: ``tests/unit/test_speech_analysis.py``, ``benchmarks/bench_speech.py``).
 
 Per video frame ``k`` a Hann window of ``WINDOW_S`` centred on the frame's middle,
 ``(k + 0.5) / fps``, gives a power spectrum, from which (all in Hz, so any sample
@@ -20,12 +20,15 @@ rate from 8 kHz to 96 kHz reads the same):
   tongue closed: a strong low band and little above it (its antiformant), where every
   vowel has a formant in one of the two upper bands (/a u/ in the first, /i e/ in the second).
 
-The waveform is read a block of frames at a time (``BLOCK_FRAMES``), so the work
-memory does not grow with the length; only the small per-frame feature arrays do.
-A second pass over those normalises loudness to the clip's own level (the 95th
-percentile of its voiced frames) and the murmur bands to the clip's own voice (their 75th
-percentile over loud voiced frames), so quiet and loud recordings, and different voices and
-microphones, read the same.
+The waveform is read a block of frames at a time (``BLOCK_FRAMES``), each frame's window on
+its own, so the work memory grows neither with the length nor at low frame rates; only the
+small per-frame feature arrays do. A second pass over those normalises loudness to the
+clip's own level (the 95th percentile of its voiced frames) and the murmur bands to the
+clip's own voice (their 75th percentile over loud voiced frames), so quiet and loud
+recordings, and different voices and microphones, read the same.
+
+Samples may be float or integer PCM (scaled by their full scale); NaN or infinite samples,
+no samples or no audio rate are refused, naming the input 'audio' and the fix.
 """
 
 from __future__ import annotations
