@@ -42,6 +42,8 @@ WORK_HEIGHT = 256
 HEAD_TOP_PENALTY = 0.55
 TORSO_SHARE = 0.45
 """Neck-to-hip share of the neck-to-sole height when the legs do not part."""
+FOOT_DROP = 0.3
+"""A traced foot lies at least this share of the hips-to-sole height below the hips."""
 FIT_CONF = 0.5
 GUESS_CONF = 0.3
 HIDDEN_WHEN_CUT = tuple(f"{side}_{n}" for side in ("left", "right") for n in ("knee", "ankle", "foot", "heel"))
@@ -185,8 +187,9 @@ def _legs_from_paths(m: np.ndarray, x: float, hip_y: float) -> dict | None:
     dist1 = _geodesic(low, tip1)[0]
     apart = np.where(np.isfinite(dist) & np.isfinite(dist1), np.minimum(dist, dist1), -1.0)
     tip2 = np.unravel_index(np.argmax(apart), apart.shape)
-    if apart[tip2] < 0.5 * far[tip1]:
-        return None
+    bottom = float(np.flatnonzero(m.any(1))[-1])
+    if apart[tip2] < 0.5 * far[tip1] or min(tip1[0], tip2[0]) < hip_y + FOOT_DROP * (bottom - hip_y):
+        return None  # one leg, or a "foot" out sideways near the hips: a wing, a tail, a wand
     J = {}
     paths = sorted((_path(pred, index, int(index[t])) for t in (tip1, tip2)), key=lambda p: p[-1, 0])
     for side, path in zip(("right", "left"), paths):

@@ -2,10 +2,11 @@
 silhouette fit (``models.extract.character_fit``) when they find nobody or a body that does
 not agree with the character's silhouette.
 
-A detection is kept when its confident body joints fall on the silhouette (dilated by
-``SLACK`` of its height: ``AGREE`` of them at least), its nose is in the silhouette's upper
-half and, for a whole figure (silhouette clear of the picture's bottom edge), its ankles are
-in the lower third. A silhouette flatter than ``MIN_ASPECT`` is no upright character and is not
+A detection is kept when its confident body joints inside the picture fall on the silhouette
+(dilated by ``SLACK`` of its height: ``AGREE`` of them at least), its nose is in the
+silhouette's upper half and, for a whole figure (silhouette clear of the picture's bottom
+edge; a bust keeps whatever agrees), at least 5 joints were seen and its ankles are in the
+lower third. A silhouette flatter than ``MIN_ASPECT`` is no upright character and is not
 fitted. Photos of people on busy backgrounds have no silhouette
 (``models.extract.silhouette``) and keep the detection whatever it is, as before.
 
@@ -83,8 +84,8 @@ def disagreement(motion: Motion, silhouette: np.ndarray, min_conf: float = 0.5) 
     H, W = silhouette.shape
     in_picture = (pts[:, 0] >= 0) & (pts[:, 0] < W) & (pts[:, 1] >= 0) & (pts[:, 1] < H)
     seen = (conf >= min_conf) & in_picture  # joints beyond the frame are guesses: not checked
-    if seen.sum() < 5:
-        return f"only {int(seen.sum())} body joints were detected"
+    if not seen.any():
+        return "no body joint was detected in the picture"
     inside = joints_inside(pts[seen], silhouette)
     if inside.mean() < AGREE:
         return f"only {inside.mean():.0%} of the detected joints lie on the character"
@@ -93,10 +94,13 @@ def disagreement(motion: Motion, silhouette: np.ndarray, min_conf: float = 0.5) 
     nose = motion.joints2d[0, BODY["nose"]]
     if motion.conf[0, BODY["nose"]] >= min_conf and nose[1] > top + 0.5 * height:
         return "the detected head is in the character's lower half"
-    if rows[-1] < silhouette.shape[0] - 2:  # the whole figure is in the picture: its feet too
-        ankles = [BODY["left_ankle"], BODY["right_ankle"]]
-        if not all(motion.conf[0, a] >= min_conf and motion.joints2d[0, a, 1] >= top + 2 / 3 * height for a in ankles):
-            return "the detection stops short of the character's feet"
+    if rows[-1] >= H - 2:  # cut off by the bottom edge (a bust): what was seen agrees
+        return None
+    if seen.sum() < 5:  # the whole figure is in the picture: a few joints are not its body
+        return f"only {int(seen.sum())} body joints were detected"
+    ankles = [BODY["left_ankle"], BODY["right_ankle"]]
+    if not all(motion.conf[0, a] >= min_conf and motion.joints2d[0, a, 1] >= top + 2 / 3 * height for a in ankles):
+        return "the detection stops short of the character's feet"
     return None
 
 

