@@ -1,6 +1,6 @@
 """Skeleton Extract on stylized characters (issue 20): the dev set of
-``scripts/harness/stylized_media.py`` (3D-rendered Fluent people, Kenney's alien, a hand-drawn
-creature), before (the extraction at commit f2eefae) and after, in one run.
+``scripts/harness/stylized_media.py`` (3D-rendered Fluent people, flat 2D Noto sprites, Kenney's
+alien, a hand-drawn creature), before (the extraction at commit f2eefae) and after, in one run.
 
 Per picture, on the character shown on a plain background (and, after, also with its alpha
 given as the mask), with the silhouette = the art's alpha (>= 0.5):
