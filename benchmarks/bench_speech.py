@@ -1,11 +1,14 @@
 """Lip-sync figures (issue 12), measured side by side in one run.
 
 0. Speech reading on recorded human speech with phone alignments (registry packages:
-   ``scripts/harness/recorded_speech.py``), per language at 25 fps, the reader before
-   (commit f2eefae, read with ``git show``) and now side by side: open/closed agreement
-   (all frames pooled, lowest clip), p/b/m frames read closed (m alone read open), lags seen.
+   ``scripts/harness/recorded_speech.py``), per language at 25 fps, the reader before issue 21
+   (commit f2eefae, read with ``git show``), after its first round (a1b89c1: nasal-murmur gate)
+   and now (formant-ridge test, constants by leave-one-clip-out) side by side: open/closed
+   agreement (all frames pooled, lowest clip), p/b/m frames read closed (m alone read open),
+   lags seen.
 1. Speech reading vs espeak-ng phoneme timings, per language, four texts each at 24, 25
-   and 30 fps (mean and lowest clip): this pack's acoustic reader (now and at f2eefae) and, when the
+   and 30 fps (mean and lowest clip): this pack's acoustic reader (now, at a1b89c1 and at f2eefae)
+   and, when the
    ``pocketsphinx`` package is importable, PocketSphinx's English phone recogniser
    (allphone) on the same audio; scored against espeak-ng's own marker times and against
    the markers moved to their sound (``espeak_truth.align_to_sound``, what the tests use).
@@ -45,6 +48,8 @@ from scripts.harness.espeak_truth import SAMPLES, TEXTS, align_to_sound, frame_t
 FPS = 25.0
 BEFORE = "f2eefae"
 """The commit whose reader the figures are compared with (before issue 21's murmur gate)."""
+MURMUR = "a1b89c1"
+"""Issue 21's first round: the nasal-murmur gate, before the formant-ridge test."""
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -69,38 +74,39 @@ def reader_at(commit: str):
     return module.analyze_speech
 
 
-def recorded_table(before):
+def recorded_cell(reader, clips) -> str:
+    """One reader on one language's clips: agreement pooled (lowest clip), p/b/m, m, lags."""
+    truth, curve, per_clip, lags, m_open = [], [], [], set(), []
+    for clip in clips:
+        got = reader(clip.wave[None], clip.sample_rate, FPS)
+        t = recorded_speech.frame_classes(clip.events(), got.num_frames, FPS)
+        s = score(t, got.openness, got.viseme)
+        per_clip.append(s["open_closed"])
+        lags.add(s["lag"])
+        truth.append(t)
+        curve.append(got.openness)
+        m_open += [o >= 0.3 for o, ph in zip(got.openness, clip.frame_labels(got.num_frames, FPS)) if ph == "m"]
+    truth, curve = np.concatenate(truth), np.concatenate(curve)
+    agree = np.mean(np.isin(truth, VOWELS) == (curve >= 0.3))
+    closed = curve[truth == CLOSED] < 0.3
+    return (
+        f"{agree:.3f} ({min(per_clip):.3f}), p/b/m closed {closed.mean():.2f} of {closed.size} "
+        f"(m open {np.mean(m_open):.2f} of {len(m_open)}), lag {sorted(lags)}"
+    )
+
+
+def recorded_table(readers):
     print(
-        "0. recorded human speech with phone alignments, 25 fps, before (f2eefae) | now:\n"
+        "0. recorded human speech with phone alignments, 25 fps, f2eefae | a1b89c1 | now:\n"
         "   open/closed agreement pooled (lowest clip), p/b/m read closed (m alone read open), lags"
     )
     clips = recorded_speech.clips()
     for lang in dict.fromkeys(c.language for c in clips):
         mine = [c for c in clips if c.language == lang]
-        cells = []
-        for reader in (before, analyze_speech):
-            if reader is None:
-                cells.append("not available (no git history)")
-                continue
-            truth, curve, per_clip, lags, m_open = [], [], [], set(), []
-            for clip in mine:
-                got = reader(clip.wave[None], clip.sample_rate, FPS)
-                t = recorded_speech.frame_classes(clip.events(), got.num_frames, FPS)
-                s = score(t, got.openness, got.viseme)
-                per_clip.append(s["open_closed"])
-                lags.add(s["lag"])
-                truth.append(t)
-                curve.append(got.openness)
-                m_open += [o >= 0.3 for o, ph in zip(got.openness, clip.frame_labels(got.num_frames, FPS)) if ph == "m"]
-            truth, curve = np.concatenate(truth), np.concatenate(curve)
-            agree = np.mean(np.isin(truth, VOWELS) == (curve >= 0.3))
-            closed = curve[truth == CLOSED] < 0.3
-            cells.append(
-                f"{agree:.3f} ({min(per_clip):.3f}), p/b/m closed {closed.mean():.2f} of {closed.size} "
-                f"(m open {np.mean(m_open):.2f} of {len(m_open)}), lag {sorted(lags)}"
-            )
         print(f"   {lang} ({len(mine)} clips, {sum(len(c.wave) / c.sample_rate for c in mine):.0f} s):")
-        print(f"      before {cells[0]}\n      now    {cells[1]}")
+        for tag, reader in readers:
+            cell = "not available (no git history)" if reader is None else recorded_cell(reader, mine)
+            print(f"      {tag:8s} {cell}")
 
 
 ARPABET = {
@@ -135,31 +141,33 @@ def pocketsphinx_reading(wave: np.ndarray, sr: int, T: int, fps: float):
     return np.isin(vis, (OPEN, ROUNDED, SPREAD)).astype(np.float32), vis
 
 
-def reading_table(before):
+def reading_table(older):
+    """older: {"before": f2eefae's reader or None, "murmur": a1b89c1's reader or None}."""
     print(
         "1. speech reading vs espeak-ng phoneme timings, 4 texts x 24/25/30 fps per language:\n"
         "   open/closed agreement mean (lowest clip), viseme accuracy mean, lags seen"
     )
     rows = {}
     for lang, (voice, texts) in TEXTS.items():
-        got_rows = {key: ([], [], set()) for key in ("pack raw", "pack", "before", "sphinx raw", "sphinx")}
+        keys = ("pack raw", "pack", "before", "murmur", "sphinx raw", "sphinx")
+        got_rows = {key: ([], [], set()) for key in keys}
         for text in texts:
             wave, sr, raw = speak(text, voice, aligned=False)
             aligned = align_to_sound(raw, wave, sr)
             for fps in (24.0, 25.0, 30.0):
                 got = analyze_speech(wave[None], sr, fps)
-                old = before(wave[None], sr, fps) if before is not None else None
+                olds = {k: r(wave[None], sr, fps) for k, r in older.items() if r is not None}
                 ps = pocketsphinx_reading(wave, sr, got.num_frames, fps)
                 for events, tag in ((raw, " raw"), (aligned, "")):
                     truth = frame_truth(events, got.num_frames, fps)
                     readings = [("pack", got.openness, got.viseme, 0.3)]
-                    if old is not None and not tag:
-                        readings.append(("before", old.openness, old.viseme, 0.3))
+                    if not tag:
+                        readings += [(k, old.openness, old.viseme, 0.3) for k, old in olds.items()]
                     if ps is not None:
                         readings.append(("sphinx", ps[0], ps[1], 0.5))
                     for name, curve, vis, threshold in readings:
                         s = score(truth, curve, vis, threshold)
-                        agree, visemes, lags = got_rows[name + ("" if name == "before" else tag)]
+                        agree, visemes, lags = got_rows[name + ("" if name in older else tag)]
                         agree.append(s["open_closed"])
                         visemes.append(s["viseme"])
                         lags.add(s["lag"])
@@ -168,6 +176,7 @@ def reading_table(before):
         ("pack raw", "pack, espeak-ng marker times"),
         ("pack", "pack, markers moved to their sound"),
         ("before", "pack at f2eefae, markers moved to their sound"),
+        ("murmur", "pack at a1b89c1 (murmur gate), markers moved to their sound"),
         ("sphinx raw", "pocketsphinx, marker times"),
         ("sphinx", "pocketsphinx, markers moved to their sound"),
     ):
@@ -293,9 +302,9 @@ def ten_minutes():
 
 
 if __name__ == "__main__":
-    before = reader_at(BEFORE)
-    recorded_table(before)
-    reading_table(before)
+    older = {"before": reader_at(BEFORE), "murmur": reader_at(MURMUR)}
+    recorded_table([(BEFORE, older["before"]), (MURMUR, older["murmur"]), ("now", analyze_speech)])
+    reading_table(older)
     if "--reading" not in sys.argv[1:]:
         os.environ.setdefault("DREAMACTOR_MEDIAPIPE_DIR", fetch_media.fetch_models())
         warp_figures()
