@@ -5,7 +5,8 @@
    (commit f2eefae, read with ``git show``), after its first round (a1b89c1: nasal-murmur gate)
    and now (formant-ridge test, constants by leave-one-clip-out) side by side: open/closed
    agreement (all frames pooled, lowest clip), p/b/m frames read closed (m alone read open),
-   lags seen.
+   lags seen. Then leave-one-clip-out: for each clip, the reader's constants (LOUD_DB, MURMUR_DB,
+   the ridge test on or off) picked on the other clips alone, read on the held-out clip.
 1. Speech reading vs espeak-ng phoneme timings, per language, four texts each at 24, 25
    and 30 fps (mean and lowest clip): this pack's acoustic reader (now, at a1b89c1 and at f2eefae)
    and, when the
@@ -38,6 +39,7 @@ import numpy as np
 from models.extract.face_mesh import FaceMeshDetector
 from models.io.video import Audio, FileVideo
 from models.io.video_writer import write_mp4
+from models.speech import analysis
 from models.speech.analysis import analyze_speech
 from models.speech.mouth import mouth_opening, mouth_region
 from models.speech.sources import picture_crop, redub, talking_picture, track_points
@@ -107,6 +109,82 @@ def recorded_table(readers):
         for tag, reader in readers:
             cell = "not available (no git history)" if reader is None else recorded_cell(reader, mine)
             print(f"      {tag:8s} {cell}")
+
+
+LOO_GRID = [
+    (loud, murmur, ridge)
+    for loud in (-14.0, -12.5, -11.0)
+    for murmur in (-10.0, -9.0, -8.0, -7.0, -6.0)
+    for ridge in (8.0, None)
+]
+"""(LOUD_DB midpoint, MURMUR_DB midpoint, RIDGE_DB midpoint or None for no ridge test)."""
+
+
+def _read_with(rel, level, constants):
+    """Openness (T,) of relative features with the reader's constants set to ``constants``."""
+    loud, murmur, ridge = constants
+    saved = analysis.LOUD_DB, analysis.MURMUR_DB, analysis.RIDGE_DB
+    analysis.LOUD_DB = (loud, saved[0][1])
+    analysis.MURMUR_DB = (murmur, saved[1][1])
+    analysis.RIDGE_DB = (1e3 if ridge is None else ridge, saved[2][1])
+    try:
+        return analysis.classify(rel, level)[0]
+    finally:
+        analysis.LOUD_DB, analysis.MURMUR_DB, analysis.RIDGE_DB = saved
+
+
+def _pooled(items):
+    """items [(truth (T,), openness (T,))] -> (agreement pooled, p/b/m read closed pooled)."""
+    truth = np.concatenate([t for t, _ in items])
+    curve = np.concatenate([o for _, o in items])
+    closed = curve[truth == CLOSED] < 0.3
+    return float(np.mean(np.isin(truth, VOWELS) == (curve >= 0.3))), float(closed.mean()) if closed.size else 1.0
+
+
+def leave_one_clip_out():
+    """Each recorded clip read with the constants that do best on the other clips (mean of the
+    per-language pooled agreements, with p/b/m >= 0.8 pooled and espeak-ng >= 0.86 per language
+    at 25 fps as bounds); prints the held-out figures per language and each fold's pick."""
+    clips = recorded_speech.clips()
+    rec = []
+    for clip in clips:
+        raw = analysis.speech_features(clip.wave[None], clip.sample_rate, FPS)
+        rel, level = analysis.relative_features(raw)
+        rec.append((clip, rel, level, recorded_speech.frame_classes(clip.events(), len(rel), FPS)))
+    synth = []
+    for lang, (voice, texts) in TEXTS.items():
+        for text in texts:
+            wave, sr, events = speak(text, voice)
+            rel, level = analysis.relative_features(analysis.speech_features(wave[None], sr, FPS))
+            synth.append((lang, rel, level, frame_truth(events, len(rel), FPS)))
+    reads = {c: [_read_with(rel, level, c) for _, rel, level, _ in rec] for c in LOO_GRID}
+    synth_ok = {}
+    for c in LOO_GRID:
+        per = {}
+        for lang, rel, level, truth in synth:
+            per.setdefault(lang, []).append(np.mean(np.isin(truth, VOWELS) == (_read_with(rel, level, c) >= 0.3)))
+        synth_ok[c] = min(np.mean(v) for v in per.values()) >= 0.86
+
+    def merit(c, keep):
+        if not synth_ok[c]:
+            return -1.0
+        langs = {}
+        for i in keep:
+            langs.setdefault(rec[i][0].language, []).append((rec[i][3], reads[c][i]))
+        _, closed = _pooled([x for v in langs.values() for x in v])
+        return float(np.mean([_pooled(v)[0] for v in langs.values()])) if closed >= 0.8 else -1.0
+
+    held, picks = {}, []
+    for j in range(len(rec)):
+        best = max(LOO_GRID, key=lambda c: merit(c, [i for i in range(len(rec)) if i != j]))
+        held.setdefault(rec[j][0].language, []).append((rec[j][3], reads[best][j]))
+        picks.append(f"{rec[j][0].name} {best}")
+    print("   leave-one-clip-out (constants picked without the clip; held-out clips pooled):")
+    for lang, items in held.items():
+        agree, closed = _pooled(items)
+        lowest = min(_pooled([x])[0] for x in items)
+        print(f"      {lang}: {agree:.3f} (lowest clip {lowest:.3f}), p/b/m closed {closed:.2f}")
+    print("      picks (loud, murmur, ridge): " + "; ".join(picks))
 
 
 ARPABET = {
@@ -304,6 +382,7 @@ def ten_minutes():
 if __name__ == "__main__":
     older = {"before": reader_at(BEFORE), "murmur": reader_at(MURMUR)}
     recorded_table([(BEFORE, older["before"]), (MURMUR, older["murmur"]), ("now", analyze_speech)])
+    leave_one_clip_out()
     reading_table(older)
     if "--reading" not in sys.argv[1:]:
         os.environ.setdefault("DREAMACTOR_MEDIAPIPE_DIR", fetch_media.fetch_models())

@@ -284,6 +284,11 @@ def relative_features(feats: np.ndarray) -> tuple[np.ndarray, float]:
     return rel, level
 
 
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    """Logistic of x (any shape), its argument bounded (no overflow on extreme frames)."""
+    return 1.0 / (1.0 + np.exp(-np.clip(x, -60.0, 60.0)))
+
+
 def classify(rel: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
     """Features relative to the clip (T, 8) + speech level -> (openness (T,) in [0, 1], viseme (T,) int).
 
@@ -295,13 +300,14 @@ def classify(rel: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
     voicing, f1, f2, hiss = rel[:, 1], rel[:, 2], rel[:, 3], rel[:, 4]
     murmur = np.maximum(rel[:, 5], rel[:, 6])
     silent = (db < -SILENCE_DB) | (db + level < -65)
-    loud = 1.0 / (1.0 + np.exp(-(db - LOUD_DB[0]) / LOUD_DB[1]))
+    loud = _sigmoid((db - LOUD_DB[0]) / LOUD_DB[1])
     jaw = np.clip((f1 - JAW_F1_HZ[0]) / (JAW_F1_HZ[1] - JAW_F1_HZ[0]), 0.0, 1.0)
     voiced = np.clip((voicing - 0.3) / 0.3, 0.0, 1.0)
     shape = np.clip(0.45 + 0.55 * jaw + SPREAD_GAIN * f2, 0.0, 1.0)
-    oral = 1.0 / (1.0 + np.exp(-(murmur - MURMUR_DB[0]) / MURMUR_DB[1]))
-    front = 1.0 / (1.0 + np.exp(-(rel[:, 7] - RIDGE_DB[0]) / RIDGE_DB[1]))
-    oral = np.maximum(oral, front)
+    # mouth open unless a murmur (m n: little above 400 Hz) with no front-vowel formant ridge
+    oral = np.maximum(
+        _sigmoid((murmur - MURMUR_DB[0]) / MURMUR_DB[1]), _sigmoid((rel[:, 7] - RIDGE_DB[0]) / RIDGE_DB[1])
+    )
     openness = loud * voiced * shape * oral
     openness = np.where(silent, 0.0, openness).astype(np.float32)
 
