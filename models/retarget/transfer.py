@@ -92,6 +92,10 @@ LONG_GAP_SECONDS = 0.5
 """Runs of invalid driving frames at least this long are flagged in the info."""
 
 WRISTS = ("left_wrist", "right_wrist")  # hand 0 = person's left, 1 = right
+DRIVER_ONLY = ("hands3d", "face3d", "info", "person_box", "people_boxes", "person_index", "people_frame", "fitted_head")
+"""Optional keys of the driving motion not copied into the output: rebuilt below (hands3d, face3d,
+info), or about the driving clip's people and the driver's own fitted head, not the retargeted
+character (its head comes from the reference's, see :func:`head_ratio`)."""
 
 
 # --------------------------------------------------------------------------- retarget
@@ -399,7 +403,7 @@ def retarget_details(
     if not followed[0]:
         conf[:, 0] = reference.conf[r0, 0]
     v3 = valid[:, None, None]
-    optional = {k: v for k, v in driving.optional.items() if k not in ("hands3d", "person_box", "face3d", "info")}
+    optional = {k: v for k, v in driving.optional.items() if k not in DRIVER_ONLY}
     if hands3d is not None:
         optional["hands3d"] = hands3d.astype(np.float32)
     face3d = driving.get("face3d")

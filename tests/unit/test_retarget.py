@@ -774,3 +774,16 @@ def test_one_foot_planted_the_other_never(reference):
     res = retarget_details(driver, reference, EDITS)
     assert res.contacts[:, 0].any() and not res.contacts[:, 1].any()
     assert _max_rel_length_error(res.motion, _target(reference)) < 1e-4
+
+
+@pytest.mark.slow
+def test_the_driving_clips_people_and_fitted_head_stay_out_of_the_output(real_motions):
+    """people_boxes / person_index / people_frame describe the driving clip's people (the person
+    picker marks them over its frames) and fitted_head the driver's own head: none is carried onto
+    the reference's picture, while the driver's other extras (e.g. face_valid) are."""
+    driver, photo = real_motions
+    driver = driver.replace(fitted_head=np.zeros((driver.num_frames, 4), np.float32))
+    assert all(driver.get(k) is not None for k in ("people_boxes", "person_index", "people_frame", "fitted_head"))
+    out, _ = retarget(driver, photo)
+    assert all(out.get(k) is None for k in ("people_boxes", "person_index", "people_frame", "fitted_head"))
+    assert out.get("face_valid") is not None and out.get("person_box") is None
