@@ -20,7 +20,8 @@ joints are rebuilt by forward kinematics (FK) from the root. Then:
   driver's own foot drift is followed only beyond ``CONTACT_JITTER`` across the
   camera ray, and along the ray (monocular depth drifts) as the body moves;
 * hands (``hands3d``) are rebuilt the same way and attached at the new wrists;
-  the head sphere and face points are scaled to the reference head;
+  the head sphere and face points are scaled to the reference head (both spheres taken on
+  their bodies' scale, ``models.retarget.head_scale``);
 * the result is projected with the driver's camera and framed into the
   reference image by a 2D similarity folded into the output camera, so
   ``project(joints3d, camera) == joints2d`` still holds.
@@ -65,6 +66,7 @@ from .framing import (
     manual_framing,
     match_reference_framing,
 )
+from .head_scale import body_scale_heads, body_scale_radius, sphere_offsets
 from .kinematics import forward_kinematics, unit_directions
 from .lengths import (
     BODY_MODEL_NOTE,
@@ -202,15 +204,13 @@ def _fill_directions(dirs: np.ndarray, ok: np.ndarray, fallback: np.ndarray) -> 
 
 
 def head_ratio(driving: Motion, reference: Motion, base: str, base_len, drv_len, scales, skeleton) -> float:
-    """Target head size / driver head size: sphere radii when both were fitted, else face bones."""
+    """Target head size / driver head size: sphere radii (on their bodies' scale) when both were fitted, else face bones."""
     face = [skeleton[n] for n in FACE_BONES if n in skeleton.index]
     artist = float(np.mean(scales[face])) if face else 1.0
     if base == "driver":
         return artist
-    if driving.has_head and reference.has_head:
-        r_ref = np.median(reference.head_radius[reference.valid & (reference.head_radius > 0)])
-        r_drv = np.median(driving.head_radius[driving.valid & (driving.head_radius > 0)])
-        return float(r_ref / r_drv) * artist
+    if driving.has_head and reference.has_head:  # radii on each body's scale (see head_scale)
+        return body_scale_radius(reference) / body_scale_radius(driving) * artist
     if face:
         return float(np.sum(base_len[face]) / np.sum(drv_len[face])) * artist
     return artist
@@ -363,8 +363,10 @@ def retarget_details(
     hands3d = _retarget_hands(driving, reference, body3d, edits.base, base_len, drv_len, scales, sk, conf_threshold)
     head_k = head_ratio(driving, reference, edits.base, base_len, drv_len, scales, sk)
     head_j = sk.index.get("head", 0)
-    head_center = body3d[:, head_j] + head_k * (driving.head_center - driving.joints3d[:, head_j])  # fitted beside it
-    head_radius = driving.head_radius * head_k
+    head_k0 = head_ratio(driving, reference, edits.base, base_len, drv_len, np.ones_like(scales), sk)  # unedited
+    offsets = sphere_offsets(driving, reference if edits.base == "reference" else None, head_k0)
+    head_center = body3d[:, head_j] + head_k * offsets  # the sphere beside the head joint as the character's is
+    head_radius = body_scale_heads(driving)[1] * head_k  # the driver's radius on its body's scale
 
     # 2D: project with the driver's camera, transfer 2D-only points, then frame
     K = np.asarray(driving.camera, np.float64)
