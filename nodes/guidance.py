@@ -99,7 +99,7 @@ class SkeletonExtract(io.ComfyNode):
                     tooltip="The character's mask for 'image' (optional): core Load Image's MASK (its alpha) "
                     "or any segmentation, either polarity. Where the landmark models miss a stylized character "
                     "(chibi, robot, creature), the skeleton is fitted to this silhouette; without a mask the "
-                    "silhouette is read against a plain background.",
+                    "silhouette is read against a plain background (so is a uniform mask: a picture without alpha).",
                 ),
                 io.Int.Input(
                     "person",

@@ -86,6 +86,7 @@ def _grabcut(rgb: np.ndarray, sure: np.ndarray, likely: np.ndarray) -> np.ndarra
     band[:b], band[-b:], band[:, :b], band[:, -b:] = True, True, True, True
     seed[band & ~likely] = cv2.GC_BGD
     bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+    cv2.setRNGSeed(0)  # GrabCut's k-means start draws from OpenCV's RNG: same picture, same skeleton
     cv2.grabCut(np.ascontiguousarray(rgb[..., ::-1]), seed, None, bgd, fgd, 3, cv2.GC_INIT_WITH_MASK)
     return (seed == cv2.GC_FGD) | (seed == cv2.GC_PR_FGD)
 

@@ -198,11 +198,15 @@ def detect_or_fit(rgb: np.ndarray, mask: np.ndarray | None, detect: Callable[[],
 def extract_character(image: np.ndarray, mask: np.ndarray | None = None, **detector) -> Motion:
     """Skeleton Extract's picture path: :func:`~models.extract.driver.extract_image` (``detector``:
     its keyword arguments) on image (H, W, 3) uint8 RGB, or the silhouette fit (see the module
-    docstring). ``mask`` (H, W) in [0, 1]: the character's alpha or its inverse, optional."""
+    docstring). ``mask`` (H, W) in [0, 1]: the character's alpha or its inverse, optional; a
+    uniform one counts as none (core Load Image's MASK of a picture without alpha is a 64x64
+    block of zeros, and a fully opaque alpha is all zeros: neither outlines anything)."""
     rgb = np.asarray(image)[..., :3]
     if mask is not None:
         mask = np.asarray(mask, np.float32)
-        if mask.shape != rgb.shape[:2]:
+        if mask.size == 0 or float(mask.min()) == float(mask.max()):
+            mask = None
+        elif mask.shape != rgb.shape[:2]:
             raise DreamActorError(
                 f"the mask is {mask.shape[1]}x{mask.shape[0]} but the image is {rgb.shape[1]}x{rgb.shape[0]}",
                 fix="connect the MASK that came with this image (core Load Image's second output)",

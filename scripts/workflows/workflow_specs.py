@@ -118,7 +118,8 @@ def character_group(column: int, clip_vision: bool = True) -> Group:
         Node(
             "character_skeleton",
             "DreamActorSkeletonExtract",
-            {"image": Out("character", "IMAGE")},
+            # the picture's alpha outlines a stylized character (a picture without alpha: ignored)
+            {"image": Out("character", "IMAGE"), "mask": Out("character", "MASK")},
             models=MEDIAPIPE_MODELS,
         ),
         Node("character_head", "DreamActorHeadSphereFit", {"motion": Out("character_skeleton", "motion")}),

@@ -86,6 +86,18 @@ def test_the_mask_is_read_either_way_round():
     assert np.array_equal(a.joints2d, b.joints2d)
 
 
+def test_a_uniform_mask_is_no_mask():
+    """Load Image's MASK of a picture without alpha (64x64 zeros) or with a fully opaque one (all
+    zeros at its size) outlines nothing: the silhouette is read against the plain background, as
+    without a mask, instead of an error about the mask's size."""
+    rgb, _ = picture(CHIBI)
+    plain = extract_character(rgb)
+    for mask in (np.zeros((64, 64), np.float32), np.zeros(rgb.shape[:2], np.float32)):
+        got = extract_character(rgb, mask)
+        assert "from the mask" not in str(got.get("info"))
+        assert np.array_equal(got.joints2d, plain.joints2d)
+
+
 def test_real_photo_keeps_the_detection():
     photo = am.photo("astronaut.png")
     assert foreground(photo)[0] is None  # a busy background: no silhouette, nothing changes
