@@ -57,6 +57,6 @@ def people_ui(motion, person: int) -> dict:
         return {UI_KEY: []}
     boxes, chosen, _ = found
     W, H = motion.image_size
-    rel = scale_boxes(boxes, (W, H), (W, H)) / np.array([W, H, W, H], np.float64)
+    rel = np.clip(boxes, 0, [W - 1, H - 1] * 2) / np.array([W, H, W, H], np.float64)  # inside the picture
     entry = {"image": 0, "boxes": np.round(rel, 5).tolist(), "taken": chosen + 1, "person": int(person)}
     return {UI_KEY: [entry]}

@@ -23,6 +23,14 @@ def scale_boxes(boxes: np.ndarray, source: tuple[int, int], target: tuple[int, i
     return np.clip(b, 0, [target[0] - 1, target[1] - 1] * 2)
 
 
+def _font(size: int):
+    """Pillow's default font at ``size`` px; older Pillow (< 10.1, no sized default) its bitmap font."""
+    try:
+        return ImageFont.load_default(size=size)
+    except TypeError:
+        return ImageFont.load_default()
+
+
 def draw_people(image: np.ndarray, boxes: np.ndarray, chosen: int) -> np.ndarray:
     """``image`` (H, W, 3) uint8 with boxes (N, 4) xyxy px numbered 1..N; box ``chosen`` (0-based)
     highlighted. Returns a new array."""
@@ -30,7 +38,7 @@ def draw_people(image: np.ndarray, boxes: np.ndarray, chosen: int) -> np.ndarray
     draw = ImageDraw.Draw(pic)
     H, W = image.shape[:2]
     size = max(12, round(min(W, H) / 22))
-    font = ImageFont.load_default(size=size)
+    font = _font(size)
     for i, box in enumerate(np.asarray(boxes, np.float64).reshape(-1, 4)):
         colour, width = (CHOSEN, 3) if i == chosen else (OTHERS, 2)
         x0, y0, x1, y1 = (float(v) for v in box)
