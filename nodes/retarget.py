@@ -12,6 +12,7 @@ from PIL import Image
 from ..models.core.errors import DreamActorError
 from ..models.io.video import to_uint8_rgb
 from ..models.retarget.bone_edits import SCALE_RANGE, BoneEdits, parse_bone_edits
+from ..models.retarget.ease_in import EASE_IN_SECONDS, EASE_RANGE
 from ..models.retarget.framing import FRAMINGS, MANUAL_SCALE_RANGE
 from ..models.retarget.preview import (
     MAX_IMAGE_SIDE,
@@ -172,6 +173,19 @@ class BoneRetarget(io.ComfyNode):
                     "body's lengths. 'none (priors)': hidden bones copy their mirror or take "
                     "average human proportions.",
                 ),
+                io.Float.Input(
+                    "ease_in",
+                    default=EASE_IN_SECONDS,
+                    min=EASE_RANGE[0],
+                    max=EASE_RANGE[1],
+                    step=0.05,
+                    optional=True,
+                    tooltip="Seconds over which the guide turns from the character's own pose (the "
+                    "picture's) into the driver's motion, so the video starts as the picture and no limb "
+                    "jumps at frame 0 (a character drawn mid-stride driven by a standing clip). The "
+                    "driver's motion is kept under a fading offset. 0 = the driver's pose from the first "
+                    "frame. Not applied when the reference is a frame of the driving clip.",
+                ),
                 io.Image.Input(
                     "reference_image",
                     optional=True,
@@ -216,20 +230,33 @@ class BoneRetarget(io.ComfyNode):
         dy,
         plant_feet,
         body_model=NO_BODY_MODEL,
+        ease_in=EASE_IN_SECONDS,
         reference_image=None,
     ) -> io.NodeOutput:
         with node_errors(NODE_ID):
-            finite_floats(scale=scale, dx=dx, dy=dy)
+            finite_floats(scale=scale, dx=dx, dy=dy, ease_in=ease_in)
             valid_motions(driving=driving, reference=reference)
             edits = parse_bone_edits(bone_edits, driving.skeleton)
             manual = (scale, dx, dy)
             result = retarget_details(
-                driving, reference, edits, framing, manual, plant=plant_feet, body_model=_body_model(body_model)
+                driving,
+                reference,
+                edits,
+                framing,
+                manual,
+                plant=plant_feet,
+                body_model=_body_model(body_model),
+                ease_in=float(ease_in),
             )
             name = new_preview_name(cls.hidden.unique_id if cls.hidden is not None else None)
             image, note = _save_reference_picture(reference_image, name, reference.image_size)
             temp = folder_paths.get_temp_directory()
-            settings = {"framing": framing, "manual": list(manual), "plant": bool(plant_feet)}
+            settings = {
+                "framing": framing,
+                "manual": list(manual),
+                "plant": bool(plant_feet),
+                "ease_in": float(ease_in),
+            }
             save_inputs(temp, name, driving, reference, {**settings, "body_model": body_model, "image": image})
             save_preview(
                 build_preview(result, driving, reference, edits, framing, manual, plant_feet, image, inputs=name),
@@ -268,6 +295,7 @@ def repose(params, store: PreviewStore) -> dict:
             s["manual"],
             plant=s["plant"],
             body_model=_body_model(s["body_model"]),
+            ease_in=s.get("ease_in", EASE_IN_SECONDS),  # runs stored before the ease existed
         )
     except DreamActorError as e:
         raise PreviewRequestError(str(e.at(NODE_ID))) from None

@@ -57,6 +57,7 @@ from ..core.smoothing import runs
 from .bone_edits import BoneEdits, parse_bone_edits
 from .clip_fit import fit_clip_lengths
 from .contacts import ContactParams, detect_foot_contacts, estimate_up, foot_points, lowest_point
+from .ease_in import EASE_IN_SECONDS, ease_from_pose, ease_weights, floor_offset
 from .framing import (
     FRAMINGS,
     MANUAL_SCALE_RANGE,
@@ -277,6 +278,22 @@ def _held_root(D, dirs, lengths, valid, reference: Motion, conf_threshold: float
     return np.where(valid[:, None], D[:, neck] - offset, np.median(D[valid, 0], axis=0)), True
 
 
+def _eased(root, dirs, lengths, skeleton, weights, ref_dirs, ref_ok, up, sways) -> tuple[np.ndarray, np.ndarray]:
+    """(root (T, 3), dirs (T, J, 3)) eased from the reference's pose (``ease_in``): the feet stay on
+    the floor the un-eased pose stands on, or a portrait's neck stays where it followed the driver's."""
+    par = skeleton.parents
+    plain = forward_kinematics(root, dirs, lengths, par)
+    dirs = ease_from_pose(dirs, ref_dirs, ref_ok, weights)
+    eased = forward_kinematics(root, dirs, lengths, par)
+    feet = [j for side in LEGS for j in foot_points(skeleton, side)]
+    if sways:
+        neck = skeleton["neck"]
+        return root + plain[:, neck] - eased[:, neck], dirs
+    if feet:
+        return root + floor_offset(eased, plain, feet, up), dirs
+    return root, dirs
+
+
 def retarget_details(
     driving: Motion,
     reference: Motion,
@@ -287,12 +304,16 @@ def retarget_details(
     plant: bool = True,
     contact_params: ContactParams = ContactParams(),
     body_model=None,
+    ease_in: float = EASE_IN_SECONDS,
 ) -> RetargetResult:
     """Retarget ``driving`` onto ``reference``'s body; see the module docstring.
 
     ``manual`` = (scale, dx, dy) for ``framing="manual"``: the driver's framing scaled
     about the reference image centre, shifted by dx * W and dy * H of the reference.
     ``body_model``: see :func:`bone_lengths`; used for the reference's lengths only.
+    ``ease_in``: seconds over which the guide turns from the reference's pose into the driver's
+    (``models.retarget.ease_in``; 0 = the driver's pose from the first frame). A reference that
+    is a frame of the clip is not eased (the clip is reproduced as it is).
     """
     _check_inputs(driving, reference, framing, manual, conf_threshold)
     sk = driving.skeleton
@@ -357,6 +378,9 @@ def retarget_details(
         root, dirs, ik_weight, report = plant_feet(
             root, dirs, target, sk, contacts, valid, up, driving.fps, floor, ankles
         )
+    weights = ease_weights(valid, driving.fps, 0.0 if own else ease_in)
+    if weights.any():
+        root, dirs = _eased(root, dirs, target, sk, weights, ref_dirs, ref_ok, up, sways)
     body3d = forward_kinematics(root, dirs, target, par)
 
     # hands, head sphere, face: follow the new skeleton
@@ -429,6 +453,8 @@ def retarget_details(
         f"leg ratio {ratio:.3f}; head ratio {head_k:.3f}",
         framing_note,
     ]
+    if weights.any():
+        lines.append(f"eased in from the reference's pose over {int((weights > 0).sum())} frames ({ease_in:.2f} s)")
     if edits.reference_joints:
         lines.append("reference posed by hand: " + ", ".join(edits.reference_joints) + " placed")
     if held:

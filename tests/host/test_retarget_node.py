@@ -83,6 +83,8 @@ def chain(server, put_media, media):
         ),
         "keep": _save_motion(["rt", 0], "tests/retarget"),
         "keep_arm": _save_motion(["rt_arm", 0], "tests/retarget_arm"),
+        "rt_now": retarget_inputs(["head_d", 0], ["head_r", 0], ease_in=0.0),
+        "keep_now": _save_motion(["rt_now", 0], "tests/retarget_now"),
         "keep_ref": _save_motion(["head_r", 0], "tests/retarget_ref"),
     }
     for style in ("dreamactor", "wan-animate"):
@@ -110,7 +112,9 @@ def chain(server, put_media, media):
         }
     entry = server.run(prompt, timeout=600)
     out = entry["outputs"]
-    motions = {k: Motion.load(_saved_path(server, out[k]["text"][0])) for k in ("keep", "keep_arm", "keep_ref")}
+    motions = {
+        k: Motion.load(_saved_path(server, out[k]["text"][0])) for k in ("keep", "keep_arm", "keep_ref", "keep_now")
+    }
     return out, motions
 
 
@@ -150,6 +154,21 @@ def test_a_bone_edit_changes_that_bone_in_the_saved_motion(chain):
     j2a, j2b = a.joints2d[v], b.joints2d[v]
     assert np.abs(j2a[:, BODY["left_shoulder"]] - j2b[:, BODY["left_shoulder"]]).max() < 1e-3
     assert np.linalg.norm(j2a[:, BODY[FOREARM]] - j2b[:, BODY[FOREARM]], axis=-1).max() > 3.0
+
+
+def test_the_guide_eases_in_from_the_pictures_pose(chain):
+    """ease_in (default 0.5 s): the first frame is the astronaut's pose, nearer her picture's joints
+    than the jumper's pose (ease_in 0); from 0.5 s on the two are the same body."""
+    out, motions = chain
+    eased, now, ref = motions["keep"], motions["keep_now"], motions["keep_ref"]
+    assert "eased in from the reference's pose over 15 frames (0.50 s)" in out["rt"]["text"][0]
+    assert "eased" not in out["rt_now"]["text"][0]
+    seen = ref.conf[0] > 0.5
+    t0 = int(np.flatnonzero(eased.valid)[0])
+    off = [np.median(np.linalg.norm(m.joints2d[t0, seen] - ref.joints2d[0, seen], axis=-1)) for m in (eased, now)]
+    assert off[0] < 0.6 * off[1], off
+    later = np.flatnonzero(eased.valid & (np.arange(FRAMES) >= t0 + 15))
+    np.testing.assert_allclose(eased.joints3d[later], now.joints3d[later], atol=1e-4)
 
 
 # --------------------------------------------------------------------------- errors
@@ -237,6 +256,17 @@ def test_framing_out_of_range_is_a_clear_error(server, small_motions, key, value
     errors = [err for ne in e.value.details["node_errors"].values() for err in ne["errors"]]
     assert len(errors) == 1 and errors[0]["type"] in ("value_bigger_than_max", "value_smaller_than_min"), errors
     assert errors[0]["extra_info"]["input_name"] == key, errors
+
+
+def test_ease_in_out_of_range_or_nan_is_a_clear_error(server, small_motions):
+    with pytest.raises(PromptError) as e:
+        server.run(_small_prompt(small_motions[0], small_motions[0], ease_in=-1.0))
+    errors = [err for ne in e.value.details["node_errors"].values() for err in ne["errors"]]
+    assert errors[0]["type"] == "value_smaller_than_min" and errors[0]["extra_info"]["input_name"] == "ease_in"
+    with pytest.raises(PromptError) as e:
+        server.run(_small_prompt(small_motions[0], small_motions[0], ease_in=float("nan")))
+    text = _error_text(e.value)
+    assert "[DreamActorBoneRetarget, input 'ease_in']" in text and "Fix:" in text, text
 
 
 def test_framing_nan_is_a_clear_error(server, small_motions):

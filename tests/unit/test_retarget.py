@@ -389,7 +389,7 @@ def _target(reference, edits=EDITS):
 
 def test_lengths_exact_and_directions_kept_without_planting(walk, reference):
     driver, _ = walk
-    res = retarget_details(driver, reference, EDITS, plant=False)
+    res = retarget_details(driver, reference, EDITS, plant=False, ease_in=0.0)  # no ease: every frame the driver's
     res.motion.validate()
     assert _max_rel_length_error(res.motion, _target(reference)) < 1e-4
     cos = _cosines(res.motion.joints3d, driver.joints3d)
@@ -401,7 +401,7 @@ def test_lengths_exact_and_directions_kept_without_planting(walk, reference):
 @pytest.mark.parametrize("edits", [EDITS, STRONG], ids=["heroic", "strong"])
 def test_planted_feet_stay_put_with_exact_lengths(view, edits, reference):
     driver, stance = _walk(view=view)
-    res = retarget_details(driver, reference, edits)
+    res = retarget_details(driver, reference, edits, ease_in=0.0)  # planting alone (the ease moves the feet on purpose)
     res.motion.validate()
     out = res.motion.joints3d.astype(np.float64)
     target = _target(reference, edits)
@@ -426,7 +426,7 @@ def test_planted_feet_stay_put_with_exact_lengths(view, edits, reference):
             assert np.abs(lowest - GROUND_Y).max() < 0.01, (side, a, b)
     assert worst < 0.01, worst
     # the same clip without planting slides: the test scenario is not trivially planted
-    free = retarget_details(driver, reference, STRONG, plant=False).motion.joints3d
+    free = retarget_details(driver, reference, STRONG, plant=False, ease_in=0.0).motion.joints3d
     slide = max(
         np.linalg.norm(free[a + 1 : b, IDX["left_ankle"]] - free[a + 1, IDX["left_ankle"]], axis=-1).max()
         for a, b in _true_runs(stance[:, 0])
@@ -461,7 +461,7 @@ def test_foreshortened_limbs(reference):
         j[:, elbow] = j[:, IDX[f"{side}_shoulder"]] + L[elbow] * _unit([0.02, -0.01, -1.0])
         j[:, wrist] = j[:, elbow] + L[wrist] * _unit([0.0, 0.02, -1.0])
     driver = driver.replace(joints3d=j.astype(np.float32), joints2d=project(j, driver.camera).astype(np.float32))
-    res = retarget_details(driver, reference, EDITS, plant=False)
+    res = retarget_details(driver, reference, EDITS, plant=False, ease_in=0.0)
     assert _max_rel_length_error(res.motion, _target(reference)) < 1e-4
     assert _cosines(res.motion.joints3d, driver.joints3d).min() > 0.9999
     np.testing.assert_allclose(project(res.motion.joints3d, res.motion.camera), res.motion.joints2d, atol=0.05)
@@ -697,7 +697,7 @@ def test_an_arm_hidden_for_most_of_the_clip_still_follows_where_it_is_seen(real_
     arm = [IDX["left_elbow"], IDX["left_wrist"]]
     hidden = driver.replace(conf=driver.conf.copy())
     hidden.conf[35:, arm] = 0.1  # seen on 35 of 100 frames, as the whole clip's 48 % and lower
-    res = retarget_details(hidden, photo, {"preset": "match reference"})
+    res = retarget_details(hidden, photo, {"preset": "match reference"}, ease_in=0.0)
     assert res.followed[arm].all() and "left_elbow" not in res.info.split("held at the reference pose")[-1]
     v = np.flatnonzero(driver.valid[:35])
     cos = _cosines(res.motion.joints3d[v], _followed(hidden)[v])[:, [a - 1 for a in arm]]
@@ -725,8 +725,8 @@ def _image_plane_slide(motion, a, b, joints):
 @pytest.mark.parametrize("preset", ["match reference", "heroic"])
 def test_real_clip_drives_a_real_photo(real_motions, preset):
     driver, photo = real_motions
-    res = retarget_details(driver, photo, {"preset": preset})
-    free = retarget_details(driver, photo, {"preset": preset}, plant=False)
+    res = retarget_details(driver, photo, {"preset": preset}, ease_in=0.0)
+    free = retarget_details(driver, photo, {"preset": preset}, plant=False, ease_in=0.0)
     m, v = res.motion, driver.valid
     m.validate()
     assert v.sum() > 90 and m.image_size == photo.image_size
