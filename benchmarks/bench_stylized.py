@@ -31,21 +31,20 @@ the 3D-rendered Fluent people and two Noto sprites; its detection is kept there 
 as before); the Fluent dancer's detection stops at the dress and Noto's standing person has 77 %
 of its joints on, both are fitted (retarget 52 -> 90 %, 45 -> 93 %); the pictures nobody was
 found on (Kenney's alien, the minobot creature, four Noto sprites) are fitted: retarget 66-100 %.
-Not met: a standing, frontal driver retargeted onto a character caught mid-stride or in profile
-(Fluent walking 72 / 76 %, running 48 %, fencer 69 %, Noto running 66 %, Noto fairy 69 %, alien
-jump 79 %): the driver's straight legs, anchored at the mean of the character's ankles, land in
-the gap between its legs or below its bent ones; that is the pose difference and the retarget's
-framing, not the skeleton (the same with MediaPipe's own skeleton on the Fluent people).
+Then (commit 0174273) a standing, frontal driver retargeted onto a character caught mid-stride
+or in profile missed (Fluent walking 72 / 76 %, running 48 %, fencer 69 %, Noto running 66 %, Noto
+fairy 69 %, alien jump 79 %): the driver's straight legs, anchored at the mean of the character's
+ankles, landed in the gap between its legs; with frames 100-129 (mid-stride) as the driver the
+walkers reached 100 % and the standing characters lost their feet (69-79 %).
 
-Second table (same run): retarget of frames 100-129 >= 85 % on 5/21 -> 11/21; the guide's head
-radius within x0.8-1.25 of the character's on 3/21 -> 19/21 and its centre within 10 % of the
-height on 8/21 -> 16/21. Before the head spheres were taken on their bodies' scale
-(``models.retarget.head_scale``) a fitted chibi's head was drawn at about half its size and a
-fifth of its height off (Kenney alien x0.48, 21 %; now x1.08, 8 %), and a detected cartoon's big
-head at an adult's (Fluent standing x0.46; now x0.78, the rest being the whole guide drawn
-smaller: the driver's torso leans 26 degrees out of the image plane). The first frame of
-frames 100-129 is mid-stride: there the walking characters reach 100 % and the standing ones
-lose their feet (69-79 %), the same pose difference the other way round.
+The retarget's ease-in (``models.retarget.ease_in``, Bone Retarget's ``ease_in``, 0.5 s by
+default) starts the guide in the character's own pose; the third table prints ``ease_in`` 0
+(which gives 0174273's retarget exactly: max difference 0.0 px on all 21 pictures and both
+clips, checked against a worktree of 0174273) beside the default, same run: first frame >= 85 %
+on the character on 14/21 -> 21/21 (plain background), 13/21 -> 21/21 (alpha as the mask),
+10/21 -> 21/21 (frames 100-129); lowest 48 % -> 93 % (Fluent running: its profile pose seen from
+the driver's camera position). The second table, with the ease: head radius within x0.8-1.25 of
+the character's on 21/21, centre within 10 % of its height on 21/21 (19 and 16 un-eased).
 
 Real photos: the same path on the sample photo and the clip frames bench_alignment uses must
 give back exactly what ``extract_image`` gives (printed per photo), so their figures
@@ -67,6 +66,7 @@ from models.core.skeleton import BODY
 from models.extract.driver import extract_image
 from models.extract.stylized import CHECKED, extract_character, joints_inside
 from models.head.sphere import fit_head_sphere
+from models.retarget.ease_in import EASE_IN_SECONDS
 from models.retarget.transfer import retarget
 from scripts.harness.stylized_media import PICTURES, dev_picture
 from tests.unit import alignment_measure as am
@@ -138,11 +138,12 @@ def scores(joints2d: np.ndarray, conf: np.ndarray, silhouette: np.ndarray) -> di
     return {"on": on, "nose": bool(nose), "ankles": bool(ankles)}
 
 
-def retarget_on(reference, silhouette: np.ndarray, driver, head: bool = False):
+def retarget_on(reference, silhouette: np.ndarray, driver, head: bool = False, ease_in: float = EASE_IN_SECONDS):
     """Share of the driver's first retargeted frame's 29 joints inside the silhouette; with
-    ``head``, also (drawn head radius / the reference's, centre distance / silhouette height)."""
+    ``head``, also (drawn head radius / the reference's, centre distance / silhouette height).
+    ``ease_in`` 0: the retarget as it was before the ease (commit 0174273, identical output)."""
     reference = fit_head_sphere(reference)
-    out, _ = retarget(driver, reference)
+    out, _ = retarget(driver, reference, ease_in=ease_in)
     t = int(np.flatnonzero(out.valid)[0])
     share = float(joints_inside(out.joints2d[t], silhouette).mean())
     return (share, head_figures(head_disc(reference, 0), head_disc(out, t), silhouette)) if head else share
@@ -191,6 +192,20 @@ def print_second(rows) -> None:
         )
 
 
+def print_ease(rows) -> None:
+    """Issue 20's last goal, before | after the ease-in: first-frame retarget on each picture, both clips."""
+    print(f"\nease_in: the first frame's joints on the character, ease_in 0 (= commit 0174273) -> {EASE_IN_SECONDS} s")
+    print(f"{'picture':26s} | {'frames 0-29, plain':18s} | {'0-29, alpha as mask':19s} | {'frames 100-129':18s}")
+    for name, *pairs in rows:
+        print(f"{name:26s} | " + " | ".join(f"{a:4.0%} -> {b:4.0%}".ljust(18) for a, b in pairs))
+    for i, label in enumerate(("frames 0-29, plain", "0-29, alpha as mask", "frames 100-129")):
+        col = [r[1 + i] for r in rows]
+        print(
+            f"{label:20s}: >= 85 % on {sum(a >= 0.85 for a, _ in col)}/{len(col)} -> "
+            f"{sum(b >= 0.85 for _, b in col)}/{len(col)}; lowest {min(a for a, _ in col):.0%} -> {min(b for _, b in col):.0%}"
+        )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--before", default="/tmp/h1_before", help="checkout of f2eefae ('' to skip)")
@@ -199,6 +214,7 @@ def main() -> None:
     driver = am.clip_motion("demo.mp4", 0, 30)
     driver2 = am.clip_motion("demo.mp4", 100, 30)  # a second driving pose: the jumper mid-stride
     second = []  # per picture: (name, before (rt2, head) or None, after (rt2, head))
+    eased = []  # per picture: (name, (un-eased, eased) x (clip 1 plain, clip 1 mask, clip 2))
 
     print(
         f"{'picture':26s} | {'before (f2eefae)':22s} {'rt':>4s} | {'after, plain':22s} {'rt':>4s} | "
@@ -214,14 +230,16 @@ def main() -> None:
         else:
             j, c = np.array(b["joints2d"]), np.array(b["conf"])
             cells.append((scores(j, c, sil), float(joints_inside(np.array(b["rt"]), sil).mean())))
+        pairs = []
         for key, mask in (("plain", None), ("mask", 1.0 - sil.astype(np.float32))):  # LoadImage: 1 - alpha
             m = extract_character(rgb, mask)
             fitted = "FITTED" in str(m.get("info", ""))
-            cells.append(
-                ({**scores(m.joints2d[0], m.conf[0], sil), "how": "F" if fitted else "D"}, retarget_on(m, sil, driver))
-            )
+            rt = retarget_on(m, sil, driver)
+            pairs.append((retarget_on(m, sil, driver, ease_in=0.0), rt))
+            cells.append(({**scores(m.joints2d[0], m.conf[0], sil), "how": "F" if fitted else "D"}, rt))
         m = extract_character(rgb)
         rt2 = retarget_on(m, sil, driver2)
+        eased.append((name, *pairs, (retarget_on(m, sil, driver2, ease_in=0.0), rt2)))
         head = retarget_on(m, sil, driver, head=True)[1]
         old = None
         if b is not None and "error" not in b:
@@ -244,6 +262,7 @@ def main() -> None:
         )
 
     print_second(second)
+    print_ease(eased)
     print("\nreal photos through the same path (bench_alignment's photos and clip frames):")
     for name, frame in (
         ("astronaut.png", -1),
