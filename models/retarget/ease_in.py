@@ -11,7 +11,7 @@ rotation (the shortest, about a fixed axis); that rotation is applied to the bon
 direction on every frame of the ease and faded out with a smoothstep. The driver's own
 motion is kept throughout (an offset fading out, not a cross-fade towards a still pose),
 bone lengths stay exact, and after the ease the output is the unchanged retarget. The
-pelvis is raised or lowered so the lowest foot point stays where the un-eased pose has it
+fingers ease the same way onto the picture's hand where it has one. The pelvis is raised or lowered so the lowest foot point stays where the un-eased pose has it
 (the feet stay on the floor while the legs change).
 """
 

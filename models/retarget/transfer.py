@@ -217,8 +217,19 @@ def head_ratio(driving: Motion, reference: Motion, base: str, base_len, drv_len,
     return artist
 
 
-def _retarget_hands(driving, reference, body3d, base, base_len, drv_len, scales, skeleton, conf_threshold):
-    """(T, 2, 21, 3) hands rebuilt by FK at the new wrists, or None when the driver has no hands3d."""
+def _reference_hand_pose(reference: Motion, frame: int, hand: int, conf_threshold: float):
+    """(dirs (21, 3), ok (21,)) of the reference's hand on ``frame``; ok all False without hands3d."""
+    hands3d = reference.get("hands3d")
+    if hands3d is None:
+        return np.zeros((HAND.num_joints, 3)), np.zeros(HAND.num_joints, bool)
+    dirs, ok = unit_directions(hands3d[frame, hand], HAND.parents)
+    seen = reference.hands_conf[frame, hand] >= conf_threshold
+    return dirs, ok & seen & seen[np.maximum(np.asarray(HAND.parents), 0)]
+
+
+def _retarget_hands(driving, reference, body3d, base, base_len, drv_len, scales, skeleton, conf_threshold, ease):
+    """(T, 2, 21, 3) hands rebuilt by FK at the new wrists, or None when the driver has no hands3d.
+    ``ease`` = (weights (T,), reference frame): the reference's hands eased in as the body is."""
     hands3d = driving.get("hands3d")
     if hands3d is None:
         return None
@@ -226,6 +237,7 @@ def _retarget_hands(driving, reference, body3d, base, base_len, drv_len, scales,
     ref_h = hand_bone_lengths(reference, conf_threshold) if base == "reference" else None
     present = driving.hands_conf.max(-1) > 0  # (T, 2)
     out = np.zeros(hands3d.shape, np.float64)
+    weights, r0 = ease
     for h, wrist_name in enumerate(WRISTS):
         w = skeleton[wrist_name]
         forearm = base_len[w] / drv_len[w]
@@ -236,6 +248,8 @@ def _retarget_hands(driving, reference, body3d, base, base_len, drv_len, scales,
         dirs, ok = unit_directions(hands3d[:, h], HAND.parents)
         ok &= present[:, h, None]
         dirs = _fill_directions(dirs, ok, np.tile([0.0, 1.0, 0.0], (HAND.num_joints, 1)))
+        if weights.any():
+            dirs = ease_from_pose(dirs, *_reference_hand_pose(reference, r0, h, conf_threshold), weights)
         out[:, h] = forward_kinematics(body3d[:, w], dirs, lengths, HAND.parents)
     return np.where(present[..., None, None] & driving.valid[:, None, None, None], out, 0.0)
 
@@ -384,7 +398,9 @@ def retarget_details(
     body3d = forward_kinematics(root, dirs, target, par)
 
     # hands, head sphere, face: follow the new skeleton
-    hands3d = _retarget_hands(driving, reference, body3d, edits.base, base_len, drv_len, scales, sk, conf_threshold)
+    hands3d = _retarget_hands(
+        driving, reference, body3d, edits.base, base_len, drv_len, scales, sk, conf_threshold, (weights, r0)
+    )
     head_k = head_ratio(driving, reference, edits.base, base_len, drv_len, scales, sk)
     head_j = sk.index.get("head", 0)
     head_k0 = head_ratio(driving, reference, edits.base, base_len, drv_len, np.ones_like(scales), sk)  # unedited

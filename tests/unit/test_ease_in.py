@@ -10,7 +10,7 @@ import shutil
 import numpy as np
 import pytest
 
-from models.core.skeleton import BODY
+from models.core.skeleton import BODY, HAND
 from models.extract.stylized import extract_character, joints_inside
 from models.head.sphere import fit_head_sphere
 from models.retarget.clip_fit import fit_clip_lengths
@@ -124,3 +124,21 @@ def test_characters_drawn_in_motion_keep_the_first_frame_on_them(name, before):
         m = retarget_details(driver, ref, ease_in=ease).motion
         shares.append(joints_inside(m.joints2d[int(np.flatnonzero(m.valid)[0])], alpha).mean())
     assert shares[0] >= 0.85 and shares[1] == pytest.approx(before, abs=0.02), shares
+
+
+def test_the_hands_start_as_the_pictures_too():
+    """sports2d frames 100-129 onto its frame 40 (hands seen in both): the first frame's finger bones
+    are the picture's, and after the ease the un-eased hands."""
+    ref = am.photo_motion("demo.mp4", 40)
+    driver = am.clip_motion("demo.mp4", 100, 30)
+    eased, plain = (retarget_details(driver, ref, ease_in=e).motion for e in (0.5, 0.0))
+    t0 = int(np.flatnonzero(driver.valid)[0])
+    for h in range(2):
+        out, ok_out = unit_directions(eased.get("hands3d")[t0, h], HAND.parents)
+        pic, ok_pic = unit_directions(ref.get("hands3d")[0, h], HAND.parents)
+        ok = ok_out & ok_pic & (ref.hands_conf[0, h] >= 0.3)
+        assert ok.sum() == 20 and (np.sum(out[ok] * pic[ok], -1) > 1 - 1e-9).all()
+        before, _ = unit_directions(plain.get("hands3d")[t0, h], HAND.parents)
+        assert np.sum(before[ok] * pic[ok], -1).min() < 0.9  # un-eased: the driver's hand, not the picture's
+    after = np.flatnonzero(driver.valid & (np.arange(driver.num_frames) >= t0 + 15))
+    np.testing.assert_allclose(eased.get("hands3d")[after], plain.get("hands3d")[after], atol=1e-5)
