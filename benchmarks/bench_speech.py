@@ -135,25 +135,28 @@ def recorded_table(readers):
 
 
 LOO_GRID = [
-    (loud, murmur, ridge)
+    (loud, murmur, ridge, dip)
     for loud in (-14.0, -12.5, -11.0)
     for murmur in (-10.0, -9.0, -8.0, -7.0, -6.0)
     for ridge in (8.0, None)
+    for dip in (-4.0, -3.0, -2.0, None)
 ]
-"""(LOUD_DB midpoint, MURMUR_DB midpoint, RIDGE_DB midpoint or None for no ridge test)."""
+"""(LOUD_DB midpoint, MURMUR_DB midpoint, RIDGE_DB midpoint or None for no ridge test,
+DIP_DB midpoint or None for no dip test)."""
 
 
 def _read_with(rel, level, constants):
     """Openness (T,) of relative features with the reader's constants set to ``constants``."""
-    loud, murmur, ridge = constants
-    saved = analysis.LOUD_DB, analysis.MURMUR_DB, analysis.RIDGE_DB
+    loud, murmur, ridge, dip = constants
+    saved = analysis.LOUD_DB, analysis.MURMUR_DB, analysis.RIDGE_DB, analysis.DIP_DB
     analysis.LOUD_DB = (loud, saved[0][1])
     analysis.MURMUR_DB = (murmur, saved[1][1])
     analysis.RIDGE_DB = (1e3 if ridge is None else ridge, saved[2][1])
+    analysis.DIP_DB = (-1e3 if dip is None else dip, saved[3][1])
     try:
         return analysis.classify(rel, level)[0]
     finally:
-        analysis.LOUD_DB, analysis.MURMUR_DB, analysis.RIDGE_DB = saved
+        analysis.LOUD_DB, analysis.MURMUR_DB, analysis.RIDGE_DB, analysis.DIP_DB = saved
 
 
 def _pooled(items):
@@ -207,7 +210,7 @@ def leave_one_clip_out():
         agree, closed = _pooled(items)
         lowest = min(_pooled([x])[0] for x in items)
         print(f"      {lang}: {agree:.3f} (lowest clip {lowest:.3f}), p/b/m closed {closed:.2f}")
-    print("      picks (loud, murmur, ridge): " + "; ".join(picks))
+    print("      picks (loud, murmur, ridge, dip): " + "; ".join(picks))
 
 
 ARPABET = {

@@ -25,6 +25,9 @@ rate from 8 kHz to 96 kHz reads the same):
   region above 400 Hz, like a nasal, but its second and third formants stand 8-25 dB over
   that valley, where a nasal murmur falls away smoothly (recorded speech: /i/ median +10 dB,
   nasals 0 dB, ``scripts/harness/recorded_speech.py``).
+* dip: how many dB the frame sits under the quieter of two windows 40 ms before and after it.
+  The lips shut between two sounds (p b m), so a closure is quieter than both sides, where a
+  vowel's onset or end is quieter than one side only.
 
 The waveform is read a block of frames at a time (``BLOCK_FRAMES``), each frame's window on
 its own, so the work memory grows neither with the length nor at low frame rates; only the
@@ -53,8 +56,9 @@ SILENCE_DB = 32.0
 LOUD_DB = (-12.5, 3.0)
 """Loudness (dB under the speech level) at which a voiced frame is half open, and the
 sigmoid's width: vowels sit within ~8 dB of the level, nasals and liquids 10-15 dB under.
-This, MURMUR_DB and RIDGE_DB are the values that leave-one-clip-out tuning on the ten recorded
-clips picks for 8 of their 10 folds (espeak-ng speech >= 0.86 per language kept as a bound)."""
+This, MURMUR_DB, RIDGE_DB and DIP_DB are the values that leave-one-clip-out tuning on the 14
+recorded clips picks for 10 of their 14 folds (espeak-ng speech >= 0.86 per language kept as a
+bound; ``benchmarks/bench_speech.py``)."""
 JAW_F1_HZ = (350.0, 750.0)
 """F1 proxy from a closed-ish jaw (/i u m n/) to a wide-open /a/."""
 SPREAD_GAIN = 0.8
@@ -62,7 +66,7 @@ SPREAD_GAIN = 0.8
 but unlike a nasal a strong second formant."""
 OPEN_AT = 0.3
 """Openness from which a frame counts as open (a vowel is sounding)."""
-MURMUR_DB = (-7.0, 2.5)
+MURMUR_DB = (-8.0, 2.5)
 """Murmur (dB under the clip's voiced frames, the larger of its two band differences) at which a
 voiced frame's openness is halved, and the sigmoid's width: measured on recorded speech, nasals
 sit 7-20 dB under, vowels mostly within 7 dB (``scripts/harness/recorded_speech.py``)."""
@@ -70,7 +74,13 @@ RIDGE_DB = (8.0, 2.0)
 """Ridge (dB) at which a frame the murmur gate would close counts as an /i/-like vowel after
 all, and the sigmoid's width (recorded /i/ frames: quartiles +3 / +10 / +19 dB; nasals
 -4 / 0 / +3 dB)."""
-NUM_FEATURES = 8
+NUM_FEATURES = 9
+DIP_S = 0.04
+DIP_DB = (-2.0, 1.5)
+"""A bilabial closure is a dip: the lips shut between two sounds, so the frame is quieter than
+both the sound DIP_S before it and the one after it (a vowel's edge is quieter than one side
+only). Dip (dB) at which openness is halved, and the sigmoid's width: leave-one-clip-out picks
+a dip test in every fold (-2 dB in 10 of 14, over -3, -4 and none)."""
 VOICING_HZ = 250.0
 """Voicing is read from the harmonics above this: below it, room rumble and mains hum are as
 periodic as a voice (recorded speech with a cold in a noisy room, MFA's ``cold_corpus``: its
@@ -88,9 +98,10 @@ class SpeechFrames:
 
     openness: (T,) float32 in [0, 1], how open the mouth is (0 closed, 1 wide open).
     viseme: (T,) int64 class (``models.speech.visemes``).
-    features: (T, 8) float32: loudness dB relative to the speech level, voicing,
+    features: (T, 9) float32: loudness dB relative to the speech level, voicing,
         F1 proxy (Hz), F2 share, hiss share, the two murmur band differences (dB,
-        relative to the clip's voice) and the formant ridge (dB); kept for inspection and plots.
+        relative to the clip's voice), the formant ridge (dB) and the dip (dB); kept for inspection
+        and plots.
     fps: frames per second; frame k shows the speech at k / fps.
     clipped: share of samples at full scale (> 1 % is flagged by the node).
     """
@@ -250,8 +261,30 @@ def _ridge(spec: np.ndarray, freqs: np.ndarray, sr: int) -> np.ndarray:
     return 10 * np.log10(peak / density(1100, 1800))
 
 
+def _windows(waveform, starts: np.ndarray, W: int) -> np.ndarray:
+    """Mono windows (n, W) float32 of waveform (C, S) starting at sample ``starts`` (n,),
+    zero where they reach past either end."""
+    S = waveform.shape[1]
+    seg = np.zeros((len(starts), W), np.float32)
+    for i, st in enumerate(starts.tolist()):
+        a, b = max(0, st), min(S, st + W)
+        if b > a:
+            seg[i, a - st : b - st] = read_mono(waveform, a, b)
+    return seg
+
+
+def _loudness(seg: np.ndarray, sr: int) -> np.ndarray:
+    """seg (n, W) windows -> (n,) dB of the 80 Hz - 5 kHz band (as ``_window_features``'s first)."""
+    W = seg.shape[1]
+    nfft = 1 << int(np.ceil(np.log2(2 * W)))
+    spec = np.abs(np.fft.rfft(seg * np.hanning(W), nfft)) ** 2
+    freqs = np.fft.rfftfreq(nfft, 1.0 / sr)
+    speech = spec[:, (freqs >= 80) & (freqs < min(5000, sr / 2))].sum(1) + 1e-12
+    return 10 * np.log10(speech / (W * 0.375) + 1e-12)
+
+
 def speech_features(waveform: np.ndarray, sample_rate: int, fps: float, num_frames: int | None = None) -> np.ndarray:
-    """waveform (C, S) -> raw features (T, 8), read BLOCK_FRAMES frames at a time, each frame's
+    """waveform (C, S) -> raw features (T, 9), read BLOCK_FRAMES frames at a time, each frame's
     window on its own (so the work memory depends neither on the length nor on the frame rate).
 
     T defaults to the frames covering the sound (``frame_count``); frames past the
@@ -259,16 +292,17 @@ def speech_features(waveform: np.ndarray, sample_rate: int, fps: float, num_fram
     sr, S = check_audio(waveform, sample_rate), waveform.shape[1]
     T = frame_count(S, sr, fps) if num_frames is None else int(num_frames)
     W = max(16, int(round(WINDOW_S * sr)))
+    shift = int(round(DIP_S * sr))
     out = np.empty((T, NUM_FEATURES), np.float32)
     for k0 in range(0, T, BLOCK_FRAMES):
         k1 = min(T, k0 + BLOCK_FRAMES)
         starts = np.round((np.arange(k0, k1) + 0.5) * sr / fps).astype(np.int64) - W // 2
-        seg = np.zeros((k1 - k0, W), np.float32)
-        for i, st in enumerate(starts.tolist()):
-            a, b = max(0, st), min(S, st + W)
-            if b > a:
-                seg[i, a - st : b - st] = read_mono(waveform, a, b)
-        out[k0:k1] = _window_features(seg, sr)
+        out[k0:k1, :8] = _window_features(_windows(waveform, starts, W), sr)
+        # dip: how far the frame sits under the quieter of the sounds DIP_S before and after it
+        sides = np.minimum(
+            _loudness(_windows(waveform, starts - shift, W), sr), _loudness(_windows(waveform, starts + shift, W), sr)
+        )
+        out[k0:k1, 8] = out[k0:k1, 0] - sides
     return out
 
 
@@ -280,7 +314,7 @@ def speech_level(feats: np.ndarray) -> float:
 
 
 def relative_features(feats: np.ndarray) -> tuple[np.ndarray, float]:
-    """Raw features (T, 8) -> (features relative to the clip (T, 8), speech level dB): loudness
+    """Raw features (T, 9) -> (features relative to the clip (T, 9), speech level dB): loudness
     under the speech level, the murmur bands under their 75th percentile over the clip's loud
     voiced frames (0 when it has fewer than 3); the ridge, a shape within one spectrum, as it is."""
     level = speech_level(feats)
@@ -300,12 +334,13 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 
 
 def classify(rel: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
-    """Features relative to the clip (T, 8) + speech level -> (openness (T,) in [0, 1], viseme (T,) int).
+    """Features relative to the clip (T, 9) + speech level -> (openness (T,) in [0, 1], viseme (T,) int).
 
     Openness grows with loudness relative to the speech level and with the F1 proxy (a wide-open
     /a/ is louder and has a higher F1 than /i/ or a nasal); aperiodic frames with their power up
     high (fricatives, bursts) stay nearly closed, and so do nasal murmurs (m: lips shut), unless
-    a formant ridge shows the murmur-like frame is a close front vowel (/i/)."""
+    a formant ridge shows the murmur-like frame is a close front vowel (/i/), and frames quieter
+    than the sound on both sides of them (a closure between two sounds) are closed too."""
     db = rel[:, 0]
     voicing, f1, f2, hiss = rel[:, 1], rel[:, 2], rel[:, 3], rel[:, 4]
     murmur = np.maximum(rel[:, 5], rel[:, 6])
@@ -320,7 +355,7 @@ def classify(rel: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
     oral = np.maximum(
         _sigmoid((murmur - MURMUR_DB[0]) / MURMUR_DB[1]), _sigmoid((rel[:, 7] - RIDGE_DB[0]) / RIDGE_DB[1])
     )
-    openness = loud * voiced * shape * oral
+    openness = loud * voiced * shape * oral * _sigmoid((rel[:, 8] - DIP_DB[0]) / DIP_DB[1])
     openness = np.where(silent, 0.0, openness).astype(np.float32)
 
     vis = np.full(len(db), CONSONANT, np.int64)

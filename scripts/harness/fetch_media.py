@@ -202,6 +202,30 @@ MEDIA = {
                 "fb2b671eea428414f52f5adb9d229a1a10124af5d501ea546bfc9f35ab1f59b0",
             ),
             (
+                "gp_AA001_1.wav",
+                "polyglotdb==1.4.3",
+                "tests/data/globalphone/adc/001/AA001_1.adc.wav",
+                "53697bcf54272937916cd8a6805a32404a7c4c234d65d1cc831deb1205df83be",
+            ),
+            (
+                "gp_AA001_2.wav",
+                "polyglotdb==1.4.3",
+                "tests/data/globalphone/adc/001/AA001_2.adc.wav",
+                "da1ef4d3c27916a28cc3641a4712b58c1b9e35dfd0da2c692d423e3e432e63dc",
+            ),
+            (
+                "gp_AA002_1.wav",
+                "polyglotdb==1.4.3",
+                "tests/data/globalphone/adc/002/AA002_1.adc.wav",
+                "1efb8131529ab1023a77f2c68a75145b74755648934d613bcfddffa047b20ce0",
+            ),
+            (
+                "gp_AA002_2.wav",
+                "polyglotdb==1.4.3",
+                "tests/data/globalphone/adc/002/AA002_2.adc.wav",
+                "41d21c085ac4e24425b65041b4aa4dd1ba2caf9b5de312b8ae047a0168e839a0",
+            ),
+            (
                 "BREY00538.wav",
                 "fave==2.0.2",
                 "fave/align/examples/test/BREY00538.wav",

