@@ -5,29 +5,32 @@
    (commit f2eefae, read with ``git show``), after its first round (a1b89c1: nasal-murmur gate),
    its second (dad471a: formant-ridge test) and now (voicing read above 250 Hz, so room rumble
    and hum are not a voice; aperiodic frames with little power above 3 kHz count as sounding;
-   LOUD_DB by leave-one-clip-out) side by side: open/closed agreement (all frames pooled, lowest
-   clip), p/b/m frames read closed (m alone read open), lags seen. Then leave-one-clip-out: for
-   each clip, the reader's constants (LOUD_DB, MURMUR_DB, the ridge test on or off) picked on
-   the other clips alone, read on the held-out clip.
+   the dip test: a frame quieter than the sound 40 ms before and after it is a closure;
+   constants by leave-one-clip-out) side by side: open/closed agreement (all frames pooled,
+   lowest clip), p/b/m frames read closed (m alone read open), lags seen. Then
+   leave-one-clip-out: for each clip, the reader's constants (LOUD_DB, MURMUR_DB, the ridge and
+   dip tests' midpoints or off) picked on the other clips alone, read on the held-out clip.
 
-   Measured (one run; ten clips: English nine, 90 s, Japanese one, 3 s)::
+   Measured (one run; 14 clips: English nine, 90 s; Japanese five, 13 s)::
 
-                        f2eefae        a1b89c1        dad471a        now
-     English agree      0.736 (0.597)  0.710 (0.488)  0.775 (0.700)  0.818 (0.676)
-     English p/b/m      0.64 of 102    0.69           0.81           0.82
-     English LOO                                                     0.815, p/b/m 0.82
-     Japanese agree     0.725          0.762          0.787          0.787
-     Japanese p/b/m     0 of 4         3 of 4         2 of 4         2 of 4
-     Japanese LOO                                                    0.762
-     lags               0, 1           0, 1           0, 1           0
-     espeak-ng En/Es/Zh/Ja  0.892/0.879/0.921/0.931  0.882/0.868/0.895/0.864
-                            0.878/0.878/0.912/0.932  now 0.888/0.883/0.925/0.944
+                          f2eefae        a1b89c1        dad471a        now
+     English agreement    0.736 (0.597)  0.710 (0.488)  0.775 (0.700)  0.817 (0.676)
+     English p/b/m closed 0.64 of 102    0.69           0.81           0.83
+     Japanese agreement   0.798 (0.725)  0.846 (0.762)  0.858 (0.787)  0.881 (0.787)
+     Japanese p/b/m       3 of 11        8 of 11        6 of 11        9 of 11
+     lags                 0, 1           0              0, 1           0
+     leave-one-clip-out                                                English 0.815, p/b/m 0.84;
+                                                                       Japanese 0.861, p/b/m 0.64
+     espeak-ng En/Es/Zh/Ja (section 1, markers moved to their sound):
+       f2eefae 0.892/0.879/0.921/0.931, a1b89c1 0.882/0.868/0.895/0.864,
+       dad471a 0.878/0.878/0.912/0.932, now 0.885/0.886/0.929/0.914
 
-   The three clips added in the third round (MFA's cold_corpus and cold_corpus3, praatio's mary)
-   were first read by dad471a as a held-out check: 0.700 / 0.760 / 0.702 (pooled 0.728, p/b/m 0.73
-   of 59), now 0.793 pooled, p/b/m 0.83; the six earlier English clips read 0.839 / p/b/m 0.93
-   (43 frames) at dad471a and 0.852 / 0.81 now. Leave-one-clip-out picks today's constants for 8
-   of the 10 folds.
+   Clips added in issue 21's third round (MFA's cold_corpus and cold_corpus3, praatio's mary;
+   GlobalPhone's four Japanese utterances in polyglotdb) were first read by dad471a as a held-out
+   check: English 0.728 (p/b/m 0.73 of 59), Japanese 0.879 (4 of 7); now 0.796 (0.83) and 0.911
+   (7 of 7), with constants that leave-one-clip-out picks for 10 of the 14 folds. The clips of
+   the second round read 0.839 (p/b/m 0.93 of 43) English and 0.787 (2 of 4) Japanese at
+   dad471a, 0.846 (0.84) and 0.787 (2 of 4) now.
 1. Speech reading vs espeak-ng phoneme timings, per language, four texts each at 24, 25
    and 30 fps (mean and lowest clip): this pack's acoustic reader (now, at dad471a, a1b89c1 and
    f2eefae) and, when the ``pocketsphinx`` package is importable, PocketSphinx's English phone recogniser
