@@ -157,6 +157,21 @@ def test_recorded_speech_per_language(recorded, lang):
     assert s["lag"] == 0, (lang, s)
 
 
+def test_recorded_speech_yardsticks(recorded):
+    """The bench's yardsticks beside the reader: how much truth rests on a phone edge (none with
+    no shift; a fifth of English frames at 20 ms, measured 0.217) and PocketSphinx's English phone
+    recogniser read like a clip reader (CMU ARCTIC a0009: measured 0.897)."""
+    from benchmarks.bench_speech import alignment_spread, sphinx_reader
+
+    english = [c for c in recorded if c.language == "English"]
+    assert alignment_spread(english, 0.0) == 0.0
+    assert 0.15 < alignment_spread(english, 20.0) < 0.3
+    clip = next(c for c in english if c.name == "arctic_a0009")
+    got = sphinx_reader()(clip.wave[None], clip.sample_rate, 25.0)
+    truth = recorded_speech.frame_classes(clip.events(), got.num_frames, 25.0)
+    assert score(truth, got.openness, got.viseme)["open_closed"] > 0.85
+
+
 @pytest.mark.parametrize(
     "wave, rate, message",
     [
