@@ -163,14 +163,13 @@ def recorded_table(readers):
         "0. recorded human speech with phone alignments, 25 fps, f2eefae | a1b89c1 | dad471a | now:\n"
         "   open/closed agreement pooled (lowest clip), p/b/m read closed (m alone read open), lags"
     )
-    clips = recorded_speech.clips()
+    clips, sphinx = recorded_speech.clips(), sphinx_reader()
     for lang in dict.fromkeys(c.language for c in clips):
         mine = [c for c in clips if c.language == lang]
         print(f"   {lang} ({len(mine)} clips, {sum(len(c.wave) / c.sample_rate for c in mine):.0f} s):")
         for tag, reader in readers:
             cell = "not available (no git history)" if reader is None else recorded_cell(reader, mine)
             print(f"      {tag:8s} {cell}")
-        sphinx = sphinx_reader()
         if lang == "English" and sphinx is not None:
             print(f"      sphinx   {recorded_cell(sphinx, mine)}  (PocketSphinx allphone, English phones)")
         print(f"      truth moved 20 ms either way changes {alignment_spread(mine):.3f} of the frames")
